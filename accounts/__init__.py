@@ -1,0 +1,1 @@
+"""Users, organisations, memberships, roles, login and API tokens."""

@@ -1,0 +1,94 @@
+"""Authorisation in one place: may this user do X on this site, organisation or booking?
+
+Every view and API endpoint asks here. Objects are duck-typed (anything with ``site_id``,
+``booked_by_id`` ...), so this module imports no domain above accounts.
+"""
+from accounts.models import MembershipRole
+
+
+def _authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_chamber_admin(user):
+    return _authenticated(user) and user.is_chamber_admin
+
+
+def can_manage_site(user, site_id):
+    """Lab managers act on their own sites only; chamber admins on all."""
+    if not _authenticated(user):
+        return False
+    return user.is_chamber_admin or site_id in user.managed_site_ids
+
+
+def is_any_manager(user):
+    return _authenticated(user) and (user.is_chamber_admin or bool(user.managed_site_ids))
+
+
+def managed_site_ids(user, all_site_ids):
+    """The sites a user manages (all of them for a chamber admin)."""
+    if is_chamber_admin(user):
+        return set(all_site_ids)
+    return user.managed_site_ids if _authenticated(user) else set()
+
+
+def can_book(user):
+    """Only confirmed accounts can book (double opt-in)."""
+    return _authenticated(user) and user.is_confirmed
+
+
+def membership_role(user, organisation_id):
+    if not _authenticated(user):
+        return None
+    for membership in user.memberships:
+        if membership.organisation_id == organisation_id:
+            return membership.role
+    return None
+
+
+def is_member_of(user, organisation_id):
+    return membership_role(user, organisation_id) is not None
+
+
+def can_view_organisation(user, organisation_id):
+    return is_chamber_admin(user) or is_member_of(user, organisation_id)
+
+
+def can_manage_organisation(user, organisation_id):
+    return is_chamber_admin(user) or membership_role(user, organisation_id) == MembershipRole.ADMIN
+
+
+def can_bill_to(user, organisation_id):
+    """Bookings may be billed to an organisation the booker belongs to."""
+    return is_member_of(user, organisation_id)
+
+
+def can_view_booking(user, booking):
+    if not _authenticated(user):
+        return False
+    if booking.booked_by_id == user.id:
+        return True
+    if can_manage_site(user, booking.unit.site_id):
+        return True
+    org_id = booking.billed_organisation_id
+    return org_id is not None and can_manage_organisation(user, org_id)
+
+
+def can_cancel_booking(user, booking, now):
+    """The booker (or their organisation's admin) until the start; managers always."""
+    if can_manage_site(user, booking.unit.site_id):
+        return True
+    if booking.starts_at <= now:
+        return False
+    if _authenticated(user) and booking.booked_by_id == user.id:
+        return True
+    org_id = booking.billed_organisation_id
+    return org_id is not None and can_manage_organisation(user, org_id)
+
+
+def can_decide_booking(user, booking):
+    return can_manage_site(user, booking.unit.site_id)
+
+
+def can_manage_users(user):
+    return is_chamber_admin(user)

@@ -1,0 +1,141 @@
+"""Application factory: ``flask --app app run`` or ``gunicorn 'app:create_app()'``."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+
+from config import BASE_DIR, TestConfig, config_from_environment
+from extensions import babel, csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config=None):
+    """Build the app. ``config`` is a config class or a dict of overrides (tests)."""
+    app = Flask(__name__, instance_relative_config=False, instance_path=str(BASE_DIR / "instance"))
+    config_class = config if isinstance(config, type) else config_from_environment()
+    app.config.from_object(config_class)
+    if isinstance(config, dict):
+        app.config.update(config)
+    embedded = not app.config.get("SQLALCHEMY_DATABASE_URI")
+    if embedded:
+        Path(app.instance_path).mkdir(exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'stadtlabor.sqlite'}"
+        )
+    config_class.validate(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_hooks()
+
+    from core.web import register_error_handlers, register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    if embedded and app.config["AUTO_SETUP"]:
+        from bootstrap import ensure_embedded_database
+
+        ensure_embedded_database(app)
+    return app
+
+
+def _init_extensions(app):
+    # Import the models so that every table is known to the metadata (and to migrations).
+    import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(BASE_DIR / "translations"),
+    )
+    _compile_translations()
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+
+    from accounts.auth import load_user_from_request, load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+    login_manager.request_loader(load_user_from_request)
+
+    @app.before_request
+    def remember_language_choice():
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            session["lang"] = chosen
+
+
+def _select_locale():
+    from flask import current_app
+    from flask_login import current_user
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def _compile_translations():
+    """Compile .po catalogues to .mo when they are missing or stale (no build step)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (BASE_DIR / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        tmp_path = mo_path.with_suffix(f".mo.{os.getpid()}")
+        with tmp_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp_path.replace(mo_path)
+
+
+def _register_blueprints(app):
+    from accounts.views import bp as accounts_bp
+    from api import bp as api_bp
+    from bookings.views import bp as bookings_bp
+    from core.pages import bp as pages_bp
+    from spaces.views import bp as spaces_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(spaces_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(bookings_bp)
+    app.register_blueprint(api_bp)
+
+
+def _register_cli(app):
+    from accounts.cli import users_cli
+    from bookings.cli import bookings_cli
+    from core.cli import outbox_cli
+    from bootstrap import demo_data_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(bookings_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(demo_data_command)
+
+
+def _register_hooks():
+    from billing.prices import register_hooks as register_billing_hooks
+
+    register_billing_hooks()
+
+
+__all__ = ["create_app", "TestConfig", "get_locale"]

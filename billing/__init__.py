@@ -1,0 +1,1 @@
+"""Pricing, funding programmes, invoices and payments."""

@@ -1,0 +1,1 @@
+"""Availability, the booking lifecycle, recurring series."""

@@ -1,0 +1,1 @@
+"""Shared foundations: time, errors, database types, audit log, mail outbox, hooks."""

@@ -1,0 +1,1 @@
+"""Sites (the four city labs), their units, opening hours and closures."""

@@ -1,0 +1,97 @@
+"""Fixtures: one app and database per test session, emptied after every test."""
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from config import TestConfig
+from extensions import db
+from tests.database import create_database
+from tests.factories import Factories
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url, drop = create_database(tmp_path_factory.mktemp("db"))
+    app = create_app(type("SessionConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    try:
+        with app.app_context():
+            upgrade()
+    except BaseException:
+        drop()
+        raise
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app_context):
+    """Factory helpers: ``make.user()``, ``make.site()``, ``make.unit()`` ..."""
+    return Factories()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password="secret-password"):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def row_counts():
+    """Rows per table, to prove that a failed request wrote nothing."""
+    counts = {}
+    for table in db.metadata.sorted_tables:
+        counts[table.name] = db.session.scalar(sa.select(sa.func.count()).select_from(table))
+    db.session.rollback()
+    return counts
+
+
+@pytest.fixture
+def counts(app_context):
+    return row_counts
