@@ -111,10 +111,12 @@ def _register_blueprints(app):
     from api import bp as api_bp
     from bookings.views import bp as bookings_bp
     from core.pages import bp as pages_bp
+    from spaces.management import bp as manage_bp
     from spaces.views import bp as spaces_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(spaces_bp)
+    app.register_blueprint(manage_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(api_bp)
