@@ -3,7 +3,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 
 from config import BASE_DIR, TestConfig, config_from_environment
@@ -79,14 +79,18 @@ def _select_locale():
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen
+    header_choice = request.accept_languages.best_match(languages)
+    # API clients say what they want per request; pages follow the saved preference.
+    if header_choice and request.path.startswith("/api/"):
+        return header_choice
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return header_choice or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _compile_translations():
@@ -110,6 +114,7 @@ def _register_blueprints(app):
     from accounts.views import bp as accounts_bp
     from api import bp as api_bp
     from bookings.views import bp as bookings_bp
+    from calendars.views import bp as calendars_bp
     from core.pages import bp as pages_bp
     from spaces.management import bp as manage_bp
     from spaces.views import bp as spaces_bp
@@ -119,17 +124,20 @@ def _register_blueprints(app):
     app.register_blueprint(manage_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(calendars_bp)
     app.register_blueprint(api_bp)
 
 
 def _register_cli(app):
     from accounts.cli import users_cli
     from bookings.cli import bookings_cli
+    from calendars.cli import calendars_cli
     from core.cli import outbox_cli
     from bootstrap import demo_data_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(bookings_cli)
+    app.cli.add_command(calendars_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_data_command)
 

@@ -2,5 +2,6 @@
 from accounts.models import *  # noqa: F401,F403
 from billing.models import *  # noqa: F401,F403
 from bookings.models import *  # noqa: F401,F403
+from calendars.models import *  # noqa: F401,F403
 from core.models import *  # noqa: F401,F403
 from spaces.models import *  # noqa: F401,F403

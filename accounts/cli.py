@@ -1,6 +1,7 @@
 """``flask --app app users ...``: create users and API tokens."""
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 import accounts.messages  # noqa: F401 - registers the message keys used below
 from accounts.auth import issue_api_token
@@ -14,7 +15,26 @@ users_cli = AppGroup("users", help="Users and API tokens.")
 
 def _fail(error):
     db.session.rollback()
-    raise click.ClickException(message_for(error))
+    # The command line speaks English (no request, so no language choice).
+    with force_locale("en"):
+        message = message_for(error)
+    raise click.ClickException(message)
+
+
+def _check_credentials(email, password):
+    from email_validator import EmailNotValidError, validate_email
+
+    from accounts.forms import PASSWORD_MAX, PASSWORD_MIN
+    from core.errors import ValidationError
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError({"email": "invalid"}, message_key="invalid_email",
+                              email=email) from None
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValidationError({"password": "length"}, message_key="password_length",
+                              min=PASSWORD_MIN, max=PASSWORD_MAX)
 
 
 @users_cli.command("create")
@@ -29,6 +49,7 @@ def create_command(email, password, role, sites, name):
     from spaces.services import site_by_slug
 
     try:
+        _check_credentials(email, password)
         if role == "manager" and not sites:
             raise ValidationError({"site": "required"}, message_key="manager_needs_site")
         user = create_user(email, password, name, confirmed=True, chamber_admin=role == "admin")

@@ -24,17 +24,19 @@ def localize(naive, field="time"):
     (spring forward) or exist twice (fall back)."""
     early = naive.replace(tzinfo=BERLIN, fold=0)
     late = naive.replace(tzinfo=BERLIN, fold=1)
-    if early.utcoffset() != late.utcoffset():
-        raise ValidationError(
-            {field: "ambiguous_local_time"},
-            message_key="ambiguous_local_time",
-            value=naive.isoformat(),
-        )
+    # A time in the spring-forward gap does not survive the round trip through UTC;
+    # check this first, since zoneinfo also gives gap times two different offsets.
     round_trip = early.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None)
     if round_trip != naive:
         raise ValidationError(
             {field: "nonexistent_local_time"},
             message_key="nonexistent_local_time",
+            value=naive.isoformat(),
+        )
+    if early.utcoffset() != late.utcoffset():
+        raise ValidationError(
+            {field: "ambiguous_local_time"},
+            message_key="ambiguous_local_time",
             value=naive.isoformat(),
         )
     return early.astimezone(UTC)

@@ -1,5 +1,7 @@
 """Fixtures: one app and database per test session, emptied after every test."""
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -51,8 +53,26 @@ def app_context(app):
         db.session.remove()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never see the ``g`` of an app context that a test
+    keeps pushed (``make``, ``counts``): Flask reuses a pushed context for requests, and
+    Flask-Login and Flask-Babel cache the user and the language in ``g``."""
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        saved = dict(g.__dict__)
+        g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.__dict__.clear()
+            g.__dict__.update(saved)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

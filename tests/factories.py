@@ -1,10 +1,11 @@
 """Factory helpers that build committed rows with sensible defaults (``make`` fixture)."""
 import itertools
-from datetime import time
+from datetime import datetime, time, timedelta, timezone
 
 from accounts.models import Organisation
 from accounts.services import add_membership, create_user, grant_site_role
 from billing.models import UnitPrice
+from bookings.models import Booking, BookingSeries
 from extensions import db
 from spaces.models import Closure, OpeningHours, Site, Unit
 
@@ -65,3 +66,29 @@ class Factories:
         db.session.add(closure)
         db.session.commit()
         return closure
+
+    def booking(self, unit=None, *, user=None, starts_at=None, ends_at=None, status="confirmed",
+                hold_expires_at=None, organisation=None, series=None, **fields):
+        """A booking row written directly (no rules checked): for setting up a calendar.
+        Default: 10:00-12:00 UTC on 2027-03-16 (a Tuesday)."""
+        unit = unit or self.unit()
+        user = user or self.user()
+        starts_at = starts_at or datetime(2027, 3, 16, 10, tzinfo=timezone.utc)
+        ends_at = ends_at or starts_at + timedelta(hours=2)
+        booking = Booking(unit_id=unit.id, booked_by_id=user.id, starts_at=starts_at,
+                          ends_at=ends_at, status=status, hold_expires_at=hold_expires_at,
+                          billed_organisation_id=organisation.id if organisation else None,
+                          series_id=series.id if series else None,
+                          terms_version=fields.pop("terms_version", "2026-11"), **fields)
+        db.session.add(booking)
+        db.session.commit()
+        return booking
+
+    def series(self, unit=None, *, user=None, rrule="FREQ=WEEKLY;INTERVAL=1;BYDAY=TU;COUNT=2"):
+        """An empty booking series (add occurrences with ``booking(series=...)``)."""
+        unit = unit or self.unit()
+        user = user or self.user()
+        series = BookingSeries(unit_id=unit.id, booked_by_id=user.id, rrule=rrule)
+        db.session.add(series)
+        db.session.commit()
+        return series
