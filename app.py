@@ -19,18 +19,27 @@ def create_app(config=None):
     app.config.from_object(config_class)
     if isinstance(config, dict):
         app.config.update(config)
+    # Before the embedded default is filled in: production must name its database.
+    config_class.validate(app.config)
     embedded = not app.config.get("SQLALCHEMY_DATABASE_URI")
     if embedded:
         Path(app.instance_path).mkdir(exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'stadtlabor.sqlite'}"
         )
-    config_class.validate(app.config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from core.logging import configure_logging
+    from core.security import init_security
+
+    # First: the request id must exist before any other hook may answer the request.
+    configure_logging(app)
+    init_security(app)
 
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    from core.ratelimit import init_rate_limits
+
+    init_rate_limits(app)  # after the blueprints: it limits some of their views
     _register_hooks()
 
     from core.web import register_error_handlers, register_template_helpers
@@ -114,9 +123,13 @@ def _register_blueprints(app):
     from accounts.views import bp as accounts_bp
     from api import bp as api_bp
     from bookings.views import bp as bookings_bp
+    from bookings.tenancy_views import bp as tenancies_bp
     from calendars.views import bp as calendars_bp
     from core.pages import bp as pages_bp
     from spaces.management import bp as manage_bp
+    # The manager's booking pages (queue, check-in) join the manage blueprint from bookings,
+    # which may import spaces (not the other way round); before it is registered.
+    import bookings.management_views  # noqa: F401
     from spaces.views import bp as spaces_bp
 
     app.register_blueprint(pages_bp)
@@ -124,8 +137,28 @@ def _register_blueprints(app):
     app.register_blueprint(manage_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(tenancies_bp)
+    from bookings.waitlist_views import bp as waitlist_bp
+
+    app.register_blueprint(waitlist_bp)
     app.register_blueprint(calendars_bp)
     app.register_blueprint(api_bp)
+    from billing.views import bp as billing_bp
+    from billing.webhooks import bp as billing_webhooks_bp
+
+    app.register_blueprint(billing_bp)
+    app.register_blueprint(billing_webhooks_bp)
+    from billing.invoice_views import bp as invoices_bp
+
+    app.register_blueprint(invoices_bp)
+    from core.health import bp as health_bp
+    from privacy.views import bp as privacy_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(privacy_bp)
+    from reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
 
 
 def _register_cli(app):
@@ -140,12 +173,34 @@ def _register_cli(app):
     app.cli.add_command(calendars_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_data_command)
+    from core.backup import backup_command, restore_command
+    from privacy.cli import privacy_cli
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(privacy_cli)
+    from billing.invoice_cli import billing_cli
+
+    app.cli.add_command(billing_cli)
 
 
 def _register_hooks():
     from billing.prices import register_hooks as register_billing_hooks
 
     register_billing_hooks()
+    from billing.invoices import register_hooks as register_invoice_hooks
+
+    register_invoice_hooks()
+
+    from bookings.site_changes import register_hooks as register_booking_hooks
+
+    register_booking_hooks()
+
+    # Booking mails and waitlist offers, written in the transaction of each change.
+    from bookings import notifications, waitlist
+
+    notifications.connect()
+    waitlist.connect()
 
 
 __all__ = ["create_app", "TestConfig", "get_locale"]

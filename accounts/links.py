@@ -3,8 +3,10 @@
 The tokens are signed with the app's SECRET_KEY and a purpose-specific salt, so a token
 made for one purpose is useless for another.
 """
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from core.urls import absolute_url  # noqa: F401 - links.absolute_url in mails
 
 CONFIRM_EMAIL = "confirm-email"
 RESET_PASSWORD = "reset-password"
@@ -30,17 +32,3 @@ def read_token(purpose, token, max_age_seconds):
 
 def email_token_max_age():
     return current_app.config["EMAIL_TOKEN_MAX_AGE_HOURS"] * 3600
-
-
-def absolute_url(endpoint, **values):
-    """An absolute link for a mail: PUBLIC_BASE_URL if set, else the current request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        if has_request_context():
-            path = url_for(endpoint, **values)
-        else:
-            path = current_app.url_map.bind("localhost").build(endpoint, values)
-        return base + path
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    return current_app.url_map.bind("localhost").build(endpoint, values, force_external=True)

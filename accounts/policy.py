@@ -90,5 +90,60 @@ def can_decide_booking(user, booking):
     return can_manage_site(user, booking.unit.site_id)
 
 
+def can_check_in(user, booking):
+    """The site's managers, and the booker on their own booking (when is the service's)."""
+    if can_manage_site(user, booking.unit.site_id):
+        return True
+    return _authenticated(user) and booking.booked_by_id == user.id
+
+
 def can_manage_users(user):
+    return is_chamber_admin(user)
+
+
+# --- partner tenancies and moves (bookings.tenancies, bookings.moves) ---------------------
+
+def can_request_tenancy(user, organisation_id):
+    """Organisation admins apply for their organisation."""
+    return can_manage_organisation(user, organisation_id)
+
+
+def can_view_tenancy(user, tenancy):
+    return can_manage_site(user, tenancy.site_id) or can_manage_organisation(
+        user, tenancy.organisation_id)
+
+
+def can_decide_tenancy(user, tenancy):
+    """Managers of the tenancy's site (and chamber admins) approve, reject and end it."""
+    return can_manage_site(user, tenancy.site_id)
+
+
+def can_move_booking(user, booking):
+    return can_manage_site(user, booking.unit.site_id)
+
+
+# --- reports and the manager dashboard (reports.views) --------------------------------------
+
+def can_view_reports(user, site_id):
+    """Lab managers see the dashboard and reports of their own sites; chamber admins all."""
+    return can_manage_site(user, site_id)
+
+
+# --- invoices (billing.invoice_views) --------------------------------------------------------
+
+def can_view_invoice(user, invoice, line_site_ids=()):
+    """Chamber admins see every invoice; a person their own; organisation admins their
+    organisation's; lab managers those with a line at a site they manage."""
+    if not _authenticated(user):
+        return False
+    if user.is_chamber_admin or invoice.recipient_user_id == user.id:
+        return True
+    if invoice.organisation_id is not None and \
+            membership_role(user, invoice.organisation_id) == MembershipRole.ADMIN:
+        return True
+    return bool(set(line_site_ids) & user.managed_site_ids)
+
+
+def can_administer_invoices(user):
+    """Open invoices, transfers received, credit notes and the DATEV export."""
     return is_chamber_admin(user)

@@ -13,3 +13,6 @@ from api import access  # noqa: E402
 bp.before_request(access.identify_caller)
 
 from api import availability, bookings, catalogue, messages, openapi  # noqa: E402,F401
+from api import moves, tenancies  # noqa: E402,F401
+from api import decisions  # noqa: E402,F401
+from api import quotes  # noqa: E402,F401

@@ -6,7 +6,8 @@ from api import bp
 from api.access import require_caller
 from api.lookups import find_organisation, find_site, find_unit
 from api.parsing import Fields, json_object
-from api.representations import absolute_url, booking_json, series_json
+from api.representations import booking_json, series_json
+from core.urls import absolute_url
 from bookings import services
 from bookings.models import BookingStatus
 from bookings.recurrence import Recurrence

@@ -5,6 +5,7 @@ from api import bp
 from api.access import require_caller
 from api.parsing import Fields
 from api.representations import me_json, site_json, unit_json
+from calendars.tokens import private_feed_url, regenerate_ical_token
 from spaces.models import UnitKind
 from spaces.services import active_units, all_sites, site_by_slug, unit_by_id
 
@@ -38,3 +39,11 @@ def get_unit(unit_id):
 @bp.get("/me")
 def get_me():
     return jsonify(me_json(require_caller(), all_sites()))
+
+
+@bp.post("/me/ical-token")
+def renew_ical_token():
+    """A new private feed URL; the old one answers 404 from now on."""
+    caller = require_caller()
+    regenerate_ical_token(caller, actor=caller)
+    return jsonify({"ical_url": private_feed_url(caller)})

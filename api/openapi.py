@@ -91,6 +91,7 @@ SCHEMAS = {
     "Site": obj({
         "slug": string(),
         "name": string(),
+        "ical_url": string("Public iCal feed of the lab's busy times.", format="uri"),
         "address": string("Street and number."),
         "postcode": string(),
         "city": string(),
@@ -100,6 +101,7 @@ SCHEMAS = {
     }),
     "Unit": obj({
         "id": integer(),
+        "ical_url": string("Public iCal feed of the unit's busy times.", format="uri"),
         "site": string("Slug of the site."),
         "kind": string(enum=[kind.value for kind in UnitKind]),
         "name": string(),
@@ -117,6 +119,8 @@ SCHEMAS = {
         "id": integer(),
         "email": string(format="email"),
         "name": string(),
+        "ical_url": string("Private iCal feed of the caller's bookings (a capability URL).",
+                           format="uri"),
         "roles": obj({
             "chamber_admin": {"type": "boolean"},
             "manager_of": {"type": "array", "items": string("Site slug."),
@@ -136,11 +140,48 @@ SCHEMAS = {
                                 "steps, within opening hours for hourly units."},
     }),
     "Availability": obj({"units": {"type": "array", "items": ref("UnitAvailability")}}),
+    "PriceLine": obj({
+        "description": string(), "unit_id": integer(),
+        "starts_at": string(format="date-time"), "ends_at": string(format="date-time"),
+        "steps": integer("Steps of the unit's granularity (a DST day is one day)."),
+        "step": string(enum=[g.value for g in Granularity]),
+        "rate": string("`base`, `member` or `from_<n>` (cheaper from n steps on)."),
+        "unit_net_cents": integer("Net price per step applied."),
+        "list_net_cents": integer("Net before any funding."),
+        "reduction_cents": integer("The lab's own price reduction (lowers the taxable net)."),
+        "net_cents": integer("Taxable net."),
+        "vat_rate_bp": integer("VAT rate in basis points (1900 = 19 %)."),
+        "vat_cents": integer("Rounded once per line, half up."),
+        "gross_cents": integer(),
+        "subsidy_cents": integer(),
+        "third_party_cents": integer("Paid by a funding programme (VAT on the full net)."),
+        "payable_cents": integer("What the booker pays for this line."),
+    }, description="One booking (one occurrence of a series)."),
     "Price": obj({
         "net_cents": integer(), "vat_cents": integer(), "gross_cents": integer(),
-        "subsidy_cents": integer(), "vat_rate": {"type": ["string", "number"]},
+        "subsidy_cents": integer(), "vat_rate": nullable({"type": ["string", "number"]}),
         "currency": string(enum=["EUR"]),
-    }, optional=("subsidy_cents", "vat_rate"), description="Price snapshot in integer cents."),
+        "payable_cents": integer("What the booker pays (gross less a third party's share)."),
+        "lines": {"type": "array", "items": ref("PriceLine")},
+        "subsidy": nullable(obj({
+            "programme_id": integer(), "programme": string(),
+            "kind": string(enum=["price_reduction", "third_party"]),
+            "share_bp": integer("Share of the net in basis points."),
+        })),
+        "notices": {"type": "array", "items": string(enum=["deminimis_ceiling",
+                                                            "funding_budget_short"])},
+        "cancellation": obj({
+            "free_until_hours_before": nullable(integer()),
+            "fee_bp": integer("Fee in basis points of the net after that."),
+        }),
+        "settlement": string(enum=["checkout", "invoice", "none"],
+                             description="`checkout`: paid through Stripe before the booking "
+                                         "is confirmed; `invoice`: billed on account / pay on "
+                                         "site; `none`: free."),
+        "unit_id": integer("Quotes only: the unit that was priced."),
+    }, optional=("subsidy_cents", "vat_rate", "payable_cents", "lines", "subsidy", "notices",
+                 "cancellation", "settlement", "unit_id"),
+        description="Price snapshot in integer cents (EUR)."),
     "Booking": obj({
         "id": integer(),
         "unit_id": integer(),
@@ -329,6 +370,12 @@ PATHS = {
         "getMe", "The caller", tag="account",
         ok=(200, "The caller with roles and organisations.", ref("Me")),
     )},
+    "/me/ical-token": {"post": operation(
+        "renewIcalToken", "Issue a new private feed URL", tag="account",
+        parameters=["CsrfToken"],
+        description="The old private feed URL answers 404 from now on.",
+        ok=(200, "The new private feed URL.", obj({"ical_url": string(format="uri")})),
+    )},
     "/availability": {"get": operation(
         "searchAvailability", "Free units and their bookable intervals", tag="bookings",
         public=True,
@@ -344,6 +391,16 @@ PATHS = {
         ok=(200, "Every matching unit, with an empty `free` list when nothing is free.",
             ref("Availability")),
         errors=["Validation"],
+    )},
+    "/quotes": {"post": operation(
+        "createQuote", "The price of a booking request, without booking", tag="bookings",
+        public=True, parameters=["CsrfToken"], body=("BookingRequest", True),
+        description="The same body as `POST /bookings` (`terms_accepted` may be left out). "
+                    "Checks the slot rules but not whether the time is free. With "
+                    "`organisation_id` (the caller must belong to it) member prices and "
+                    "funding programmes apply; with `recurrence` one line per occurrence.",
+        ok=(200, "The quote.", ref("Price")),
+        errors=["InvalidJson", "Validation"],
     )},
     "/bookings": {
         "post": operation(
@@ -393,6 +450,184 @@ PATHS = {
         ok=(200, "The OpenAPI document.", {"type": "object"}),
     )},
 }
+
+
+# --- partner tenancies and moves ----------------------------------------------------------
+
+_WEEKDAY_CODE = string(enum=["MO", "TU", "WE", "TH", "FR", "SA", "SU"])
+_CLOCK = string("Local wall-clock time (Europe/Berlin), HH:MM.", pattern=r"^\d\d:\d\d(:\d\d)?$")
+
+SCHEMAS.update({
+    "TenancyClash": obj({
+        "booking_id": integer("Managers of the lab only."),
+        "booked_by": nullable(string("Name of the booker; managers of the lab only.")),
+        "unit_id": integer(),
+        "start": ref("Instant"),
+        "end": ref("Instant"),
+    }, optional=("booking_id", "booked_by"),
+        description="An existing booking that an occurrence of the tenancy would overlap."),
+    "Tenancy": obj({
+        "id": integer(),
+        "organisation_id": integer(),
+        "site": string("Slug of the site of all units."),
+        "unit_ids": {"type": "array", "items": integer()},
+        "weekdays": {"type": "array", "items": _WEEKDAY_CODE},
+        "start_time": nullable(string("Local HH:MM; null for whole days.")),
+        "end_time": nullable(string("Local HH:MM; null for whole days.")),
+        "whole_days": {"type": "boolean",
+                       "description": "Local midnight to midnight on each weekday."},
+        "starts_on": string("First day, local.", format="date"),
+        "ends_on": string("Last day, inclusive, local.", format="date"),
+        "purpose": string(),
+        "proposed_monthly_fee_cents": integer(minimum=0),
+        "monthly_fee_cents": nullable(integer("Final fee, set on approval.", minimum=0)),
+        "currency": string(enum=["EUR"]),
+        "status": string(enum=["requested", "approved", "rejected", "ended"]),
+        "reason": nullable(string("Why it was rejected or ended early.")),
+        "decided_at": nullable(ref("Instant")),
+        "created_at": ref("Instant"),
+        "clashes": {"type": "array", "items": ref("TenancyClash"),
+                    "description": "While requested: the existing bookings its future "
+                                   "occurrences would overlap. Approval is refused (409) "
+                                   "until none is left."},
+    }),
+    "TenancyRequest": obj({
+        "organisation_id": integer("The caller must be an admin of it."),
+        "unit_ids": {"type": "array", "items": integer(), "minItems": 1,
+                     "description": "Units of one lab."},
+        "weekdays": {"type": "array", "items": _WEEKDAY_CODE, "minItems": 1},
+        "start_time": _CLOCK,
+        "end_time": _CLOCK,
+        "whole_days": {"type": "boolean", "default": False,
+                       "description": "Instead of `start_time` and `end_time`."},
+        "starts_on": string("First day, local, not in the past.", format="date"),
+        "ends_on": string("Last day, inclusive, local.", format="date"),
+        "purpose": string(maxLength=500),
+        "proposed_monthly_fee_cents": integer(minimum=0),
+    }, optional=("start_time", "end_time", "whole_days"), closed=True,
+        description="Occurrences keep their local wall-clock time across daylight-saving "
+                    "changes."),
+    "TenancyApproval": obj({
+        "monthly_fee_cents": integer("The final monthly fee (net).", minimum=0),
+        "ends_on": nullable(string("Another last day (inclusive).", format="date")),
+    }, optional=("ends_on",), closed=True),
+    "TenancyRejection": obj({"reason": string("Required.", maxLength=500)}, closed=True),
+    "TenancyEnd": obj({
+        "ends_on": string("The new last day: today or later, before the current one.",
+                          format="date"),
+        "reason": nullable(string(maxLength=500)),
+    }, optional=("reason",), closed=True),
+    "MoveRequest": obj({"unit_id": integer("Another active unit of the same kind at the "
+                                           "same lab.")}, closed=True),
+})
+
+PARAMETERS["TenancyId"] = path_parameter("tenancy_id", integer(), "Id of the tenancy.")
+
+_TENANCY_DECISION_ERRORS = ["InvalidJson", "Forbidden", "NotFound", "InvalidTransition",
+                            "Validation"]
+
+PATHS.update({
+    "/tenancies": {
+        "post": operation(
+            "requestTenancy", "Apply for a partner tenancy", tag="tenancies",
+            parameters=["CsrfToken"], body=("TenancyRequest", True),
+            description="Organisation admins apply; the lab's managers decide. Nothing is "
+                        "blocked until approval.",
+            ok=(201, "The requested tenancy with its clashes.", ref("Tenancy")),
+            errors=["InvalidJson", "Forbidden", "Validation"],
+        ),
+        "get": operation(
+            "listTenancies", "Tenancies the caller may see", tag="tenancies",
+            description="Of the organisations the caller administers; for managers also "
+                        "those of their labs.",
+            parameters=[
+                query_parameter("status", string(enum=["requested", "approved", "rejected",
+                                                       "ended"]), "Only this status."),
+                query_parameter("site", string(), "Only this lab (unknown: 422)."),
+            ],
+            ok=(200, "All matching tenancies, newest first.", page_of("Tenancy")),
+            errors=["Validation"],
+        ),
+    },
+    "/tenancies/{tenancy_id}": {"get": operation(
+        "getTenancy", "One tenancy", tag="tenancies", parameters=["TenancyId"],
+        ok=(200, "The tenancy.", ref("Tenancy")), errors=["Forbidden", "NotFound"],
+    )},
+    "/tenancies/{tenancy_id}/approve": {"post": operation(
+        "approveTenancy", "Approve a tenancy and book its occurrences", tag="tenancies",
+        description="Managers of the lab. Refused with 409 `conflict` while an existing "
+                    "booking clashes (move or cancel it first); a second decision is 409 "
+                    "`invalid_transition` (already decided). All occurrences or none.",
+        parameters=["TenancyId", "CsrfToken"], body=("TenancyApproval", True),
+        ok=(200, "The approved tenancy.", ref("Tenancy")),
+        errors=[*_TENANCY_DECISION_ERRORS, "Conflict"],
+    )},
+    "/tenancies/{tenancy_id}/reject": {"post": operation(
+        "rejectTenancy", "Reject a tenancy request", tag="tenancies",
+        description="Managers of the lab; a reason is required.",
+        parameters=["TenancyId", "CsrfToken"], body=("TenancyRejection", True),
+        ok=(200, "The rejected tenancy.", ref("Tenancy")), errors=_TENANCY_DECISION_ERRORS,
+    )},
+    "/tenancies/{tenancy_id}/end": {"post": operation(
+        "endTenancy", "End an approved tenancy early", tag="tenancies",
+        description="Managers of the lab. The occurrences after the new last day are "
+                    "cancelled (free at once); earlier ones stay.",
+        parameters=["TenancyId", "CsrfToken"], body=("TenancyEnd", True),
+        ok=(200, "The ended tenancy.", ref("Tenancy")), errors=_TENANCY_DECISION_ERRORS,
+    )},
+    "/bookings/{booking_id}/move": {"post": operation(
+        "moveBooking", "Move a booking to another unit", tag="bookings",
+        description="Managers of the lab: to another active unit of the same kind that is "
+                    "free for the booking's time (the rules of a new booking apply, except "
+                    "the lead time). Id, status and times stay; the booker is told by mail.",
+        parameters=["BookingId", "CsrfToken"], body=("MoveRequest", True),
+        ok=(200, "The moved booking.", ref("Booking")),
+        errors=["InvalidJson", "Forbidden", "NotFound", "Conflict", "InvalidTransition",
+                "Validation"],
+    )},
+})
+
+
+# --- decisions on requests and check-in -----------------------------------------------------
+
+SCHEMAS.update({
+    "RejectRequest": obj({"reason": string(maxLength=500, description=(
+        "Required: why the request is rejected (sent to the requester)."))}, closed=True),
+})
+
+_DECISION_ERRORS = ["InvalidJson", "Forbidden", "NotFound", "InvalidTransition", "Validation"]
+
+PATHS.update({
+    "/bookings/{booking_id}/approve": {"post": operation(
+        "approveBooking", "Approve a requested booking", tag="bookings",
+        description="Managers of the booking's lab and chamber admins. The booking moves on "
+                    "to `held` (payment due, with `hold_expires_at`) or `confirmed`; the "
+                    "requester is mailed. A request decided already answers 409 "
+                    "`invalid_transition` (\"already decided\"); of two managers deciding "
+                    "at the same moment exactly one succeeds. No body is needed.",
+        parameters=["BookingId", "CsrfToken"],
+        ok=(200, "The approved booking.", ref("Booking")), errors=_DECISION_ERRORS,
+    )},
+    "/bookings/{booking_id}/reject": {"post": operation(
+        "rejectBooking", "Reject a requested booking", tag="bookings",
+        description="Managers of the booking's lab and chamber admins; a `reason` is "
+                    "required (422 without). The slot is free at once and the requester is "
+                    "mailed the reason. A request decided already answers 409 "
+                    "`invalid_transition`.",
+        parameters=["BookingId", "CsrfToken"], body=("RejectRequest", True),
+        ok=(200, "The rejected booking.", ref("Booking")), errors=_DECISION_ERRORS,
+    )},
+    "/bookings/{booking_id}/check-in": {"post": operation(
+        "checkInBooking", "Check a booking in at the lab", tag="bookings",
+        description="The booker during the booked time, or a manager of the lab (from the "
+                    "start of the booking's day). Only confirmed bookings; twice is a 409 "
+                    "`invalid_transition`. Confirmed hourly desk bookings not checked in "
+                    "within NO_SHOW_GRACE_MINUTES of their start become `no_show`, which "
+                    "frees them. No body is needed.",
+        parameters=["BookingId", "CsrfToken"],
+        ok=(200, "The booking, checked in.", ref("Booking")), errors=_DECISION_ERRORS,
+    )},
+})
 
 
 def document(version="1.0.0"):

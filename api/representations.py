@@ -1,17 +1,9 @@
 """How resources look in the API (shapes in ../shared/api.md and api/openapi.py)."""
-from flask import current_app, url_for
-
 from accounts import policy
+from calendars.tokens import private_feed_url, site_feed_url, unit_feed_url
 from core import hooks
 from core.time import format_instant, local_date, utcnow
-
-
-def absolute_url(endpoint, **values):
-    """An absolute URL, on PUBLIC_BASE_URL when set (behind a proxy), else the request's."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+from core.urls import absolute_url
 
 
 def _clock(value):
@@ -23,6 +15,7 @@ def site_json(site, today=None):
     return {
         "slug": site.slug,
         "name": site.name,
+        "ical_url": site_feed_url(site),
         "address": site.street,
         "postcode": site.postcode,
         "city": site.city,
@@ -43,6 +36,7 @@ def site_json(site, today=None):
 
 def unit_json(unit):
     return {
+        "ical_url": unit_feed_url(unit),
         "id": unit.id,
         "site": unit.site.slug,
         "kind": unit.kind,
@@ -65,6 +59,7 @@ def me_json(user, all_sites):
         "id": user.id,
         "email": user.email,
         "name": user.display_name,
+        "ical_url": private_feed_url(user),
         "roles": {
             "chamber_admin": bool(user.is_chamber_admin),
             "manager_of": [site.slug for site in all_sites if site.id in managed],

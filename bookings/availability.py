@@ -9,12 +9,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 import bookings.messages  # noqa: F401 - registers the message keys raised here
-from bookings.models import Booking, BookingStatus
 from core.db import UTCDateTime, is_postgresql
 from core.errors import ValidationError
-from core.time import (
-    add_steps, at_local, count_steps, local_date, next_step, step_start,
-)
+from core.time import at_local, count_steps, local_date, next_step, step_start
 from extensions import db
 from spaces.models import Closure, Unit, UnitKind
 
@@ -130,14 +127,14 @@ _BLOCKING_QUERY = {
         "SELECT unit_id, starts_at, ends_at FROM bookings"
         " WHERE unit_id = ANY(:unit_ids)"
         " AND status IN ('requested', 'held', 'confirmed')"
-        " AND (status <> 'held' OR hold_expires_at >= :now)"
+        " AND (status <> 'held' OR hold_expires_at > :now)"
         " AND tstzrange(starts_at, ends_at, '[)') && tstzrange(:start, :end, '[)')"
     ),
     "sqlite": sa.text(
         "SELECT unit_id, starts_at, ends_at FROM bookings"
         " WHERE unit_id IN :unit_ids"
         " AND status IN ('requested', 'held', 'confirmed')"
-        " AND (status <> 'held' OR hold_expires_at >= :now)"
+        " AND (status <> 'held' OR hold_expires_at > :now)"
         " AND starts_at < :end AND ends_at > :start"
     ).bindparams(sa.bindparam("unit_ids", expanding=True)),
 }
@@ -305,5 +302,5 @@ def check_slot(unit, starts_at, ends_at, now, *, attendees=1):
 
 __all__ = [
     "free_intervals", "search_availability", "blocking_ranges", "slot_problems", "check_slot",
-    "earliest_start", "latest_end", "opening_interval", "closed_days", "add_steps",
+    "earliest_start", "latest_end", "opening_interval", "closed_days",
 ]

@@ -64,6 +64,8 @@ class Booking(db.Model):
     series_id: Mapped[Optional[int]] = mapped_column(
         sa.ForeignKey("booking_series.id"), index=True
     )
+    # An occurrence of a partner tenancy (bookings.tenancy_models).
+    tenancy_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("tenancies.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(16))
@@ -83,6 +85,11 @@ class Booking(db.Model):
     )
     status_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
     checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Who approved or rejected a request, and when (bookings.approvals).
+    decided_by_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     unit = relationship("Unit")
     booked_by = relationship("User", foreign_keys=[booked_by_id])

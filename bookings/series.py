@@ -3,10 +3,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-import bookings.messages  # noqa: F401 - registers the message keys raised here
 from bookings.availability import blocking_ranges
 from bookings.models import BLOCKING_STATUSES, Booking, BookingSeries, BookingStatus
 from bookings.recurrence import Recurrence
+from bookings.signals import series_cancelled, series_created
 from bookings.writing import (
     cancel_one, candidate_units, expire_lapsed_holds, insert_booking, raise_problems,
     request_problems, require_can_book, resolve_organisation, usable_units,
@@ -115,7 +115,9 @@ def create_series(actor, *, starts_at, ends_at, recurrence, now, partial=False, 
         record("series.created", series, actor=actor, site_id=booked[0].unit.site_id,
                after={"rrule": series.rrule, "bookings": [b.id for b in booked],
                       "skipped": len(clashing)}, now=now)
-        return SeriesResult(series=series, bookings=booked, skipped=sorted(clashing))
+        result = SeriesResult(series=series, bookings=booked, skipped=sorted(clashing))
+        series_created.send(result, actor=actor, now=now)
+        return result
 
     return run_in_transaction(work)
 
@@ -144,6 +146,8 @@ def cancel_series(actor, series, *, now, from_starts_at=None, reason=None):
             if booking.status == BookingStatus.HELD and not booking.blocks_at(now):
                 continue  # a lapsed hold is already free
             cancelled.append(cancel_one(actor, booking, now, reason))
+        if cancelled:
+            series_cancelled.send(cancelled, actor=actor, now=now, reason=reason)
         return cancelled
 
     return run_in_transaction(work)

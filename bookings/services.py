@@ -7,14 +7,16 @@ import sqlalchemy as sa
 
 import bookings.messages  # noqa: F401 - registers the message keys raised here
 from accounts import policy
-from bookings.models import BLOCKING_STATUSES, Booking, BookingSeries, BookingStatus
+from bookings.models import Booking, BookingSeries, BookingStatus
 from bookings.availability import blocking_ranges
 from bookings.series import SeriesResult, cancel_series, create_series
+from bookings.signals import booking_cancelled, booking_created
 from bookings.writing import (
     cancel_one, candidate_units, clip, expire_lapsed_holds, insert_booking, lock_booking,
     raise_problems, request_problems, require_can_book, resolve_organisation, snapshot,
     usable_units,
 )
+from core import hooks
 from core.audit import record
 from core.db import run_in_transaction
 from core.errors import BookingConflict, NotFound
@@ -57,6 +59,7 @@ def create_booking(actor, *, starts_at, ends_at, now, unit=None, site=None, kind
             booking = insert_booking(actor, candidate, starts_at, ends_at, now,
                                      organisation=billed, purpose=purpose, attendees=attendees)
             if booking is not None:
+                booking_created.send(booking, actor=actor, now=now)
                 return booking
             # A concurrent booking won the race; it is committed and visible now.
             taken = blocking_ranges([candidate.id], starts_at, ends_at, now)[candidate.id]
@@ -79,7 +82,9 @@ def cancel_booking(actor, booking, *, now, reason=None):
     booking_id = booking.id
 
     def work():
-        return cancel_one(actor, lock_booking(booking_id), now, reason)
+        booking = cancel_one(actor, lock_booking(booking_id), now, reason)
+        booking_cancelled.send(booking, actor=actor, now=now, reason=booking.status_reason)
+        return booking
 
     return run_in_transaction(work)
 
@@ -103,6 +108,7 @@ def expire_holds(now):
             booking.updated_at = now
             record("booking.expired", booking, site_id=booking.unit.site_id, before=before,
                    after=snapshot(booking), now=now)
+            hooks.ask("booking_released", booking, now=now)
         return len(lapsed)
 
     return run_in_transaction(work)

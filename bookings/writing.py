@@ -118,7 +118,7 @@ def usable_units(units, slots, now, attendees, *, skip_closed=False):
 def expire_lapsed_holds(unit_ids, start, end, now):
     """Mark lapsed holds of these units overlapping [start, end) expired, so that the
     database constraint agrees that their time is free."""
-    db.session.execute(
+    expired = db.session.execute(
         sa.update(Booking)
         .where(
             Booking.unit_id.in_(list(unit_ids)),
@@ -128,8 +128,11 @@ def expire_lapsed_holds(unit_ids, start, end, now):
             Booking.ends_at > start,
         )
         .values(status=BookingStatus.EXPIRED, updated_at=now, sequence=Booking.sequence + 1)
+        .returning(Booking.id)
         .execution_options(synchronize_session=False)
-    )
+    ).scalars().all()
+    if expired:
+        hooks.ask("bookings_released", expired, now=now)
 
 
 def clip(ranges, start, end):
@@ -185,6 +188,7 @@ def insert_booking(actor, unit, starts_at, ends_at, now, *, organisation=None, p
     booking = db.session.get(Booking, new_id)
     record("booking.created", booking, actor=actor, site_id=unit.site_id,
            after=snapshot(booking), now=now)
+    hooks.ask("booking_created", booking, now=now)
     return booking
 
 
@@ -231,4 +235,6 @@ def cancel_one(actor, booking, now, reason):
     db.session.flush()
     record("booking.cancelled", booking, actor=actor, site_id=booking.unit.site_id,
            before=before, after=dict(snapshot(booking), reason=reason), now=now)
+    hooks.ask("settle_cancellation", booking, actor=actor, now=now,
+              previous_status=before["status"])
     return booking

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from accounts.models import Organisation, User
 from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
 from calendars import render
-from calendars.tokens import base_url
+from core.urls import base_url
 from core.time import UTC, add_months, local_date, local_midnight
 from extensions import db
 from spaces.models import Closure, Site, Unit

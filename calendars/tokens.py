@@ -9,13 +9,12 @@ it replaces the stored secret, so the old URL answers 404 from that moment on.
 import hmac
 import secrets
 
-from flask import current_app, has_request_context, request, url_for
-
 from accounts.models import Organisation, User
 from calendars.models import OrganisationFeedToken
 from core import audit
 from core.db import run_in_transaction
 from core.time import utcnow
+from core.urls import absolute_url
 from extensions import db
 
 SECRET_BYTES = 32  # 43 URL-safe characters: far beyond guessing
@@ -123,25 +122,6 @@ def organisation_for_feed_token(token):
 
 
 # --- absolute URLs -------------------------------------------------------------------
-
-def base_url():
-    """PUBLIC_BASE_URL when set, else the host of the current request."""
-    configured = current_app.config.get("PUBLIC_BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://localhost"
-
-
-def absolute_url(endpoint, **values):
-    """An absolute link; works in mails and the CLI too (no request needed)."""
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return base_url() + path
-
 
 def unit_feed_url(unit):
     return absolute_url("calendars.unit_feed", unit_id=unit.id)

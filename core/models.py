@@ -47,3 +47,13 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # Files sent with the mail: [{"filename", "content_type", "text" | "base64"}].
+    attachments: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    # A sender owns a row while it delivers it: token and lease. A lease that ran out
+    # (the sender crashed) lets another sender take the row again, same Message-ID.
+    claim_token: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Mails that must go out once only (a reminder per booking) carry a unique key.
+    dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(128), unique=True)
+
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)

@@ -84,11 +84,24 @@ def register_error_handlers(app):
     @app.errorhandler(Exception)
     def handle_unexpected_error(error):
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # Logged here once, with its context; Flask does not log handled errors again.
+        log.exception("unhandled error on %s %s", request.method, request.path,
+                      extra=_error_context())
         message = str(HTTP_MESSAGES[500])
         if wants_json():
             return json_error(500, "internal", message)
         return error_page(500, message)
+
+
+def _error_context():
+    from flask_login import current_user
+
+    try:
+        user_id = getattr(current_user, "id", None)
+    except Exception:  # noqa: BLE001 - the user may not load when the database is down
+        user_id = None
+    return {"method": request.method, "path": request.path, "endpoint": request.endpoint,
+            "user_id": user_id, "query": request.query_string.decode("latin-1")[:200]}
 
 
 def flash_error(error):

@@ -48,10 +48,16 @@ def upgrade():
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('attachments', sa.JSON(), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_messages_dedupe_key')),
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_messages_message_id'))
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_messages_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_status'), ['status'], unique=False)
 
     op.create_table('sites',
@@ -231,11 +237,57 @@ def upgrade():
     sa.Column('vat_rate_bp', sa.Integer(), server_default='1900', nullable=False),
     sa.Column('currency', sa.String(length=3), server_default='EUR', nullable=False),
     sa.Column('member_net_cents_per_step', sa.Integer(), nullable=True),
+    sa.Column('free_cancellation_hours', sa.Integer(), nullable=True),
+    sa.Column('cancellation_fee_bp', sa.Integer(), server_default='0', nullable=False),
+    sa.CheckConstraint('cancellation_fee_bp BETWEEN 0 AND 10000', name=op.f('ck_unit_prices_fee')),
+    sa.CheckConstraint('free_cancellation_hours >= 0', name=op.f('ck_unit_prices_free_hours')),
+    sa.CheckConstraint('member_net_cents_per_step >= 0', name=op.f('ck_unit_prices_member_not_negative')),
     sa.CheckConstraint('net_cents_per_step >= 0', name=op.f('ck_unit_prices_net_not_negative')),
     sa.CheckConstraint('vat_rate_bp BETWEEN 0 AND 10000', name=op.f('ck_unit_prices_vat_rate')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_unit_prices_unit_id_units'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_prices')),
     sa.UniqueConstraint('unit_id', name=op.f('uq_unit_prices_unit_id'))
+    )
+    # bookings: partner tenancies (their occurrences are bookings with tenancy_id)
+    op.create_table('tenancies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('weekdays', sa.String(length=20), nullable=False),
+    sa.Column('whole_days', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('start_time', sa.Time(), nullable=True),
+    sa.Column('end_time', sa.Time(), nullable=True),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('purpose', sa.String(length=500), server_default='', nullable=False),
+    sa.Column('proposed_monthly_fee_cents', sa.Integer(), nullable=False),
+    sa.Column('monthly_fee_cents', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('requested', 'approved', 'rejected', 'ended')", name=op.f('ck_tenancies_status')),
+    sa.CheckConstraint('proposed_monthly_fee_cents >= 0 AND (monthly_fee_cents IS NULL OR monthly_fee_cents >= 0)', name=op.f('ck_tenancies_fees_not_negative')),
+    sa.CheckConstraint('starts_on <= ends_on', name=op.f('ck_tenancies_starts_before_ends')),
+    sa.CheckConstraint('whole_days OR (start_time IS NOT NULL AND end_time IS NOT NULL AND start_time < end_time)', name=op.f('ck_tenancies_times')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_tenancies_decided_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_tenancies_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_tenancies_requested_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_tenancies_site_id_sites')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tenancies'))
+    )
+    with op.batch_alter_table('tenancies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tenancies_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tenancies_site_id'), ['site_id'], unique=False)
+
+    op.create_table('tenancy_units',
+    sa.Column('tenancy_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenancy_id'], ['tenancies.id'], name=op.f('fk_tenancy_units_tenancy_id_tenancies'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_tenancy_units_unit_id_units')),
+    sa.PrimaryKeyConstraint('tenancy_id', 'unit_id', name=op.f('pk_tenancy_units'))
     )
     op.create_table('bookings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,6 +295,7 @@ def upgrade():
     sa.Column('booked_by_id', sa.Integer(), nullable=True),
     sa.Column('billed_organisation_id', sa.Integer(), nullable=True),
     sa.Column('series_id', sa.Integer(), nullable=True),
+    sa.Column('tenancy_id', sa.Integer(), nullable=True),
     sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -258,12 +311,16 @@ def upgrade():
     sa.Column('cancelled_by_id', sa.Integer(), nullable=True),
     sa.Column('status_reason', sa.String(length=500), nullable=True),
     sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('requested', 'held', 'confirmed', 'rejected', 'cancelled', 'expired', 'no_show')", name=op.f('ck_bookings_status')),
     sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_bookings_starts_before_ends')),
     sa.ForeignKeyConstraint(['billed_organisation_id'], ['organisations.id'], name=op.f('fk_bookings_billed_organisation_id_organisations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['booked_by_id'], ['users.id'], name=op.f('fk_bookings_booked_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['cancelled_by_id'], ['users.id'], name=op.f('fk_bookings_cancelled_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_bookings_decided_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['series_id'], ['booking_series.id'], name=op.f('fk_bookings_series_id_booking_series')),
+    sa.ForeignKeyConstraint(['tenancy_id'], ['tenancies.id'], name=op.f('fk_bookings_tenancy_id_tenancies')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_bookings_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bookings'))
     )
@@ -279,6 +336,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_bookings_billed_organisation_id'), ['billed_organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_booked_by_id'), ['booked_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_series_id'), ['series_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bookings_tenancy_id'), ['tenancy_id'], unique=False)
         batch_op.create_index('ix_bookings_unit_starts_at', ['unit_id', 'starts_at'], unique=False)
 
     # calendars: external calendar sources, their imported events, organisation feed tokens
@@ -328,11 +386,336 @@ def upgrade():
     sa.UniqueConstraint('token', name=op.f('uq_organisation_feed_tokens_token'))
     )
 
+    # bookings: the waitlist (bookings/waitlist_models.py)
+    op.create_table('waitlist_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('purpose', sa.String(length=500), server_default='', nullable=False),
+    sa.Column('terms_version', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('offered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('offer_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('waiting', 'offered', 'booked', 'lapsed', 'left', 'expired')", name=op.f('ck_waitlist_entries_status')),
+    sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_waitlist_entries_starts_before_ends')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_waitlist_entries_booking_id_bookings'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_waitlist_entries_site_id_sites')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_waitlist_entries_unit_id_units')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_waitlist_entries_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_waitlist_entries'))
+    )
+    with op.batch_alter_table('waitlist_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_waitlist_entries_line', ['site_id', 'kind', 'status', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_waitlist_entries_user_id'), ['user_id'], unique=False)
+
+    # billing: price rates, funding programmes and their ledger, de-minimis, payments
+    op.create_table('funding_programmes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('eligible_kinds', sa.JSON(), nullable=False),
+    sa.Column('founded_within_years', sa.Integer(), nullable=True),
+    sa.Column('share_bp', sa.Integer(), nullable=False),
+    sa.Column('cap_per_booking_cents', sa.Integer(), nullable=True),
+    sa.Column('budget_cents', sa.Integer(), nullable=False),
+    sa.Column('committed_cents', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('price_reduction', 'third_party')", name=op.f('ck_funding_programmes_kind')),
+    sa.CheckConstraint('budget_cents >= 0', name=op.f('ck_funding_programmes_budget')),
+    sa.CheckConstraint('cap_per_booking_cents >= 0', name=op.f('ck_funding_programmes_cap')),
+    sa.CheckConstraint('committed_cents >= 0 AND committed_cents <= budget_cents', name=op.f('ck_funding_programmes_within_budget')),
+    sa.CheckConstraint('founded_within_years >= 0', name=op.f('ck_funding_programmes_founded_within')),
+    sa.CheckConstraint('share_bp BETWEEN 1 AND 10000', name=op.f('ck_funding_programmes_share')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_funding_programmes'))
+    )
+    op.create_table('processed_stripe_events',
+    sa.Column('event_id', sa.String(length=255), nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('outcome', sa.String(length=64), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_processed_stripe_events'))
+    )
+    op.create_table('deminimis_declarations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('granted_on', sa.Date(), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('grantor', sa.String(length=200), nullable=False),
+    sa.Column('reference', sa.String(length=200), server_default='', nullable=False),
+    sa.Column('declared_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_deminimis_declarations_positive')),
+    sa.ForeignKeyConstraint(['declared_by_id'], ['users.id'], name=op.f('fk_deminimis_declarations_declared_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_deminimis_declarations_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deminimis_declarations'))
+    )
+    with op.batch_alter_table('deminimis_declarations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deminimis_declarations_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('funding_programme_sites',
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['programme_id'], ['funding_programmes.id'], name=op.f('fk_funding_programme_sites_programme_id_funding_programmes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_funding_programme_sites_site_id_sites'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('programme_id', 'site_id', name=op.f('pk_funding_programme_sites'))
+    )
+    op.create_table('organisation_billing',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('on_account', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_organisation_billing_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', name=op.f('pk_organisation_billing'))
+    )
+    op.create_table('unit_price_rates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_price_id', sa.Integer(), nullable=False),
+    sa.Column('from_steps', sa.Integer(), nullable=False),
+    sa.Column('net_cents_per_step', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=60), server_default='', nullable=False),
+    sa.CheckConstraint('from_steps >= 2', name=op.f('ck_unit_price_rates_from_steps')),
+    sa.CheckConstraint('net_cents_per_step >= 0', name=op.f('ck_unit_price_rates_net_not_negative')),
+    sa.ForeignKeyConstraint(['unit_price_id'], ['unit_prices.id'], name=op.f('fk_unit_price_rates_unit_price_id_unit_prices'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_price_rates')),
+    sa.UniqueConstraint('unit_price_id', 'from_steps', name='uq_unit_price_rates_from')
+    )
+    op.create_table('cancellation_charges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('fee_net_cents', sa.Integer(), nullable=False),
+    sa.Column('fee_vat_cents', sa.Integer(), nullable=False),
+    sa.Column('vat_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('refund_cents', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('fee_net_cents >= 0 AND fee_vat_cents >= 0', name=op.f('ck_cancellation_charges_not_negative')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_cancellation_charges_booking_id_bookings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cancellation_charges')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_cancellation_charges_booking_id'))
+    )
+    op.create_table('payments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('checkout_session_id', sa.String(length=255), nullable=False),
+    sa.Column('checkout_url', sa.String(length=2000), nullable=False),
+    sa.Column('payment_intent', sa.String(length=255), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), server_default='eur', nullable=False),
+    sa.Column('refunded_cents', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('open', 'processing', 'paid', 'expired', 'failed', 'refunded')", name=op.f('ck_payments_status')),
+    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_payments_amount')),
+    sa.CheckConstraint('refunded_cents >= 0 AND refunded_cents <= amount_cents', name=op.f('ck_payments_refunded')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_payments_booking_id_bookings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_payments_booking_id')),
+    sa.UniqueConstraint('checkout_session_id', name=op.f('uq_payments_checkout_session_id')),
+    sa.UniqueConstraint('payment_intent', name=op.f('uq_payments_payment_intent'))
+    )
+    op.create_table('subsidy_grants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('granted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_subsidy_grants_positive')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_subsidy_grants_booking_id_bookings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_subsidy_grants_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['programme_id'], ['funding_programmes.id'], name=op.f('fk_subsidy_grants_programme_id_funding_programmes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidy_grants')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_subsidy_grants_booking_id'))
+    )
+    with op.batch_alter_table('subsidy_grants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subsidy_grants_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_subsidy_grants_programme_id'), ['programme_id'], unique=False)
+
+    op.create_table('payment_refunds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('stripe_refund_id', sa.String(length=255), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_payment_refunds_positive')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_payment_refunds_payment_id_payments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_refunds')),
+    sa.UniqueConstraint('stripe_refund_id', name=op.f('uq_payment_refunds_stripe_refund_id'))
+    )
+    with op.batch_alter_table('payment_refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_refunds_payment_id'), ['payment_id'], unique=False)
+
+    # billing: invoices, credit notes, their numbers and documents (billing/invoice_models.py)
+    op.create_table('invoice_number_counters',
+    sa.Column('series', sa.String(length=8), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.CheckConstraint('last_number >= 0', name=op.f('ck_invoice_number_counters_last_number')),
+    sa.PrimaryKeyConstraint('series', 'year', name=op.f('pk_invoice_number_counters'))
+    )
+    op.create_table('invoices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('series', sa.String(length=8), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('original_invoice_id', sa.Integer(), nullable=True),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('recipient_user_id', sa.Integer(), nullable=True),
+    sa.Column('issuer', sa.JSON(), nullable=False),
+    sa.Column('recipient', sa.JSON(), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('service_from', sa.Date(), nullable=False),
+    sa.Column('service_to', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('net_cents', sa.Integer(), nullable=False),
+    sa.Column('vat_cents', sa.Integer(), nullable=False),
+    sa.Column('gross_cents', sa.Integer(), nullable=False),
+    sa.Column('prepaid_cents', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('due_cents', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('einvoice_format', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('payment_state', sa.String(length=16), nullable=False),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('payment_method', sa.String(length=16), nullable=True),
+    sa.Column('payment_reference', sa.String(length=120), nullable=True),
+    sa.Column('reminder_level', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('last_reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("(kind = 'credit_note') = (original_invoice_id IS NOT NULL)", name=op.f('ck_invoices_credit_note_original')),
+    sa.CheckConstraint("kind IN ('invoice', 'credit_note')", name=op.f('ck_invoices_kind')),
+    sa.CheckConstraint("payment_state IN ('open', 'paid', 'credited')", name=op.f('ck_invoices_payment_state')),
+    sa.CheckConstraint('due_cents = gross_cents - prepaid_cents', name=op.f('ck_invoices_due')),
+    sa.CheckConstraint('gross_cents = net_cents + vat_cents', name=op.f('ck_invoices_gross')),
+    sa.CheckConstraint('service_from <= service_to', name=op.f('ck_invoices_service_period')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_invoices_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_invoices_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['original_invoice_id'], ['invoices.id'], name=op.f('fk_invoices_original_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['recipient_user_id'], ['users.id'], name=op.f('fk_invoices_recipient_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
+    sa.UniqueConstraint('number', name=op.f('uq_invoices_number')),
+    sa.UniqueConstraint('series', 'year', 'sequence', name='uq_invoices_series_year_sequence')
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoices_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_original_invoice_id'), ['original_invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_recipient_user_id'), ['recipient_user_id'], unique=False)
+
+    op.create_table('invoice_documents',
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('xml', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_documents_invoice_id_invoices')),
+    sa.PrimaryKeyConstraint('invoice_id', name=op.f('pk_invoice_documents'))
+    )
+    op.create_table('billed_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('tenancy_id', sa.Integer(), nullable=True),
+    sa.Column('billing_month', sa.Date(), nullable=True),
+    sa.Column('credited_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('(booking_id IS NOT NULL) != (tenancy_id IS NOT NULL)', name=op.f('ck_billed_items_one_source')),
+    sa.CheckConstraint('(tenancy_id IS NULL) = (billing_month IS NULL)', name=op.f('ck_billed_items_tenancy_month')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_billed_items_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['credited_by_id'], ['invoices.id'], name=op.f('fk_billed_items_credited_by_id_invoices')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_billed_items_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['tenancy_id'], ['tenancies.id'], name=op.f('fk_billed_items_tenancy_id_tenancies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billed_items')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_billed_items_booking_id')),
+    sa.UniqueConstraint('tenancy_id', 'billing_month', name='uq_billed_items_tenancy_month')
+    )
+    with op.batch_alter_table('billed_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_billed_items_invoice_id'), ['invoice_id'], unique=False)
+
+    op.create_table('invoice_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('tenancy_id', sa.Integer(), nullable=True),
+    sa.Column('service_from', sa.Date(), nullable=False),
+    sa.Column('service_to', sa.Date(), nullable=False),
+    sa.Column('quantity_milli', sa.Integer(), nullable=False),
+    sa.Column('unit_code', sa.String(length=3), nullable=False),
+    sa.Column('unit_net_cents', sa.Integer(), nullable=False),
+    sa.Column('net_cents', sa.Integer(), nullable=False),
+    sa.Column('vat_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('vat_cents', sa.Integer(), nullable=False),
+    sa.Column('credits_line_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("kind IN ('service', 'subsidy', 'third_party', 'fee')", name=op.f('ck_invoice_lines_kind')),
+    sa.CheckConstraint('unit_net_cents >= 0', name=op.f('ck_invoice_lines_unit_price_not_negative')),
+    sa.CheckConstraint('vat_rate_bp BETWEEN 0 AND 10000', name=op.f('ck_invoice_lines_vat_rate')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_invoice_lines_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['credits_line_id'], ['invoice_lines.id'], name=op.f('fk_invoice_lines_credits_line_id_invoice_lines')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_invoice_lines_site_id_sites')),
+    sa.ForeignKeyConstraint(['tenancy_id'], ['tenancies.id'], name=op.f('fk_invoice_lines_tenancy_id_tenancies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_lines')),
+    sa.UniqueConstraint('invoice_id', 'position', name='uq_invoice_lines_invoice_position')
+    )
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_lines_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_site_id'), ['site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_tenancy_id'), ['tenancy_id'], unique=False)
+
+    _create_invoice_guards()
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    # billing: invoices (their guard triggers go with the tables)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP FUNCTION IF EXISTS refuse_invoice_change() CASCADE')
+    op.drop_table('invoice_lines')
+    op.drop_table('billed_items')
+    op.drop_table('invoice_documents')
+    op.drop_table('invoices')
+    op.drop_table('invoice_number_counters')
+    # billing
+    with op.batch_alter_table('payment_refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_refunds_payment_id'))
+
+    op.drop_table('payment_refunds')
+    with op.batch_alter_table('subsidy_grants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subsidy_grants_programme_id'))
+        batch_op.drop_index(batch_op.f('ix_subsidy_grants_organisation_id'))
+
+    op.drop_table('subsidy_grants')
+    op.drop_table('payments')
+    op.drop_table('cancellation_charges')
+    op.drop_table('unit_price_rates')
+    op.drop_table('organisation_billing')
+    op.drop_table('funding_programme_sites')
+    with op.batch_alter_table('deminimis_declarations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deminimis_declarations_organisation_id'))
+
+    op.drop_table('deminimis_declarations')
+    op.drop_table('processed_stripe_events')
+    op.drop_table('funding_programmes')
+    with op.batch_alter_table('waitlist_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_waitlist_entries_user_id'))
+        batch_op.drop_index('ix_waitlist_entries_line')
+
+    op.drop_table('waitlist_entries')
     op.drop_table('organisation_feed_tokens')
     with op.batch_alter_table('imported_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_imported_events_source_id'))
@@ -345,11 +728,18 @@ def downgrade():
     op.drop_table('calendar_sources')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index('ix_bookings_unit_starts_at')
+        batch_op.drop_index(batch_op.f('ix_bookings_tenancy_id'))
         batch_op.drop_index(batch_op.f('ix_bookings_series_id'))
         batch_op.drop_index(batch_op.f('ix_bookings_booked_by_id'))
         batch_op.drop_index(batch_op.f('ix_bookings_billed_organisation_id'))
 
     op.drop_table('bookings')
+    op.drop_table('tenancy_units')
+    with op.batch_alter_table('tenancies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tenancies_site_id'))
+        batch_op.drop_index(batch_op.f('ix_tenancies_organisation_id'))
+
+    op.drop_table('tenancies')
     op.drop_table('unit_prices')
     with op.batch_alter_table('booking_series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_booking_series_unit_id'))
@@ -390,7 +780,54 @@ def downgrade():
     op.drop_table('sites')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_status'))
+        batch_op.drop_index('ix_outbox_messages_due')
 
     op.drop_table('outbox_messages')
     op.drop_table('organisations')
     # ### end Alembic commands ###
+
+
+# Content columns of an issued invoice (§14 UStG: never changed after issue). Only the
+# payment follow-up (payment_state, paid_at, reminders ...) may change.
+_INVOICE_CONTENT = (
+    'number', 'series', 'year', 'sequence', 'kind', 'original_invoice_id', 'organisation_id',
+    'issuer', 'recipient', 'issued_on', 'service_from', 'service_to', 'due_on', 'currency',
+    'net_cents', 'vat_cents', 'gross_cents', 'prepaid_cents', 'due_cents', 'reason',
+    'einvoice_format',
+)
+
+
+def _create_invoice_guards():
+    """Triggers that refuse to change an issued invoice, its lines and documents (and, on
+    PostgreSQL, to delete them; SQLite keeps DELETE for the test suite's cleanup)."""
+    if op.get_bind().dialect.name == 'postgresql':
+        changed = ' OR '.join(
+            f'OLD.{c}::text IS DISTINCT FROM NEW.{c}::text' for c in _INVOICE_CONTENT
+        )
+        op.execute(
+            "CREATE FUNCTION refuse_invoice_change() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "BEGIN RAISE EXCEPTION 'issued invoices are never % (table %)',\n"
+            "  CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END, TG_TABLE_NAME\n"
+            "  USING ERRCODE = 'integrity_constraint_violation'; END $$"
+        )
+        op.execute(
+            'CREATE TRIGGER invoices_immutable BEFORE UPDATE ON invoices FOR EACH ROW '
+            f'WHEN ({changed}) EXECUTE FUNCTION refuse_invoice_change()'
+        )
+        for table in ('invoices', 'invoice_lines', 'invoice_documents'):
+            event = 'DELETE' if table == 'invoices' else 'UPDATE OR DELETE'
+            op.execute(
+                f'CREATE TRIGGER {table}_kept BEFORE {event} ON {table} FOR EACH ROW '
+                'EXECUTE FUNCTION refuse_invoice_change()'
+            )
+    else:
+        changed = ' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in _INVOICE_CONTENT)
+        op.execute(
+            f'CREATE TRIGGER invoices_immutable BEFORE UPDATE ON invoices WHEN {changed} '
+            "BEGIN SELECT RAISE(ABORT, 'issued invoices are never changed'); END"
+        )
+        for table in ('invoice_lines', 'invoice_documents'):
+            op.execute(
+                f'CREATE TRIGGER {table}_immutable BEFORE UPDATE ON {table} '
+                "BEGIN SELECT RAISE(ABORT, 'issued invoices are never changed'); END"
+            )

@@ -57,6 +57,7 @@ def test_units_of_a_site_filtered_by_kind(api, make):
         "group": "Desk area", "granularity": "hour", "needs_approval": False,
         "min_length": 2, "max_length": 8, "lead_time_minutes": 30, "horizon_days": 400,
         "capacity": 1, "description": "",
+        "ical_url": f"http://localhost/ical/units/{desk.id}.ics",
     }]
     shelves = api.get("/sites/witten/units?kind=popup_shelf").get_json()["items"]
     assert shelves[0]["granularity"] == "day" and shelves[0]["needs_approval"] is True
@@ -86,6 +87,7 @@ def test_me_describes_the_caller(api, make):
 
     body = api.as_user(user).get("/me").get_json()
 
+    assert body.pop("ical_url").startswith(f"http://localhost/ical/users/{user.id}-")
     assert body == {
         "id": user.id,
         "email": "anna@example.org",
@@ -113,3 +115,26 @@ def test_unknown_routes_and_methods_answer_json(api, make):
     response = api.request("DELETE", "/sites")
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_renewing_the_private_feed_token_revokes_the_old_url(api, make, client):
+    user = make.user()
+    api.as_user(user)
+    old_url = api.get("/me").get_json()["ical_url"]
+    assert client.get(old_url).status_code == 200
+
+    renewed = api.post("/me/ical-token", json={}).get_json()["ical_url"]
+
+    assert renewed != old_url
+    assert api.get("/me").get_json()["ical_url"] == renewed
+    assert client.get(old_url).status_code == 404
+    response = client.get(renewed)
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+
+
+def test_sites_link_their_public_feed(api, make, client):
+    make.site("witten")
+    site = api.get("/sites/witten").get_json()
+    assert site["ical_url"] == "http://localhost/ical/sites/witten.ics"
+    assert client.get(site["ical_url"]).status_code == 200

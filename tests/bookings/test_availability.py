@@ -184,12 +184,13 @@ def _raw_busy_query(unit_ids, start, end):
     return db.session.connection().exec_driver_sql(sql, args).all()
 
 
+@pytest.mark.slow
 def test_a_site_week_among_100000_bookings_is_quick(make):
     """The benchmark's shape: 200 units at 4 sites, 100,000 bookings across a year. The
     service stays within 3x of fetching the same rows by hand (timings on a busy test
     machine vary too much for a fixed bound of a few ms; bench/ measures that)."""
     sites = [make.site() for _ in range(4)]
-    units = {site.id: [Unit(site=site, kind="desk", name=f"Desk {n}", position=n)
+    units = {site.id: [Unit(site_id=site.id, kind="desk", name=f"Desk {n}", position=n)
                        for n in range(50)] for site in sites}
     db.session.add_all([unit for group in units.values() for unit in group])
     db.session.commit()

@@ -15,6 +15,8 @@ from extensions import db
 from spaces.models import Site, Unit
 from tests.bookings.conftest import NOW, berlin
 
+pytestmark = pytest.mark.slow
+
 OVERLAPS = sa.text(
     "SELECT count(*) FROM bookings a JOIN bookings b"
     " ON a.unit_id = b.unit_id AND a.id < b.id"

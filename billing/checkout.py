@@ -1,0 +1,273 @@
+"""Paying a held booking through Stripe Checkout, and what a payment's fate does to it.
+
+- ``start_checkout`` creates (once per booking: unique row, idempotency key) the Checkout
+  Session and maps it to the booking in ``payments``.
+- ``apply_session`` acts on a session's *current* state (fetched from Stripe, never taken
+  from an event alone), so replays and events out of order end in the same place:
+  paid -> the booking is confirmed; a payment after the hold lapsed confirms it if the slot
+  is still free and is refunded in full otherwise (the booker is told); expired or failed
+  -> the hold is released.
+- ``settle_cancellation`` applies the unit's cancellation policy: a fee, the rest refunded.
+Every change writes an audit entry in the same transaction.
+"""
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from accounts import policy
+from billing import funding, pricing, stripe_gateway
+from billing.models import CancellationCharge, Payment, PaymentRefund, PaymentStatus
+from billing.quoting import CHECKOUT
+from bookings import signals
+from bookings.availability import blocking_ranges
+from bookings.models import BookingStatus
+from bookings.writing import expire_lapsed_holds, lock_booking, snapshot
+from core.audit import record
+from core.urls import absolute_url
+from core.db import is_postgresql, run_in_transaction, savepoint
+from core.outbox import enqueue_mail
+from extensions import db
+
+log = logging.getLogger(__name__)
+# Stripe accepts expiry times from 30 minutes after the session's creation on.
+SESSION_LIFETIME = timedelta(minutes=31)
+
+
+def payment_of(booking_id, *, lock=False):
+    query = sa.select(Payment).where(Payment.booking_id == booking_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def needs_checkout(booking, now):
+    return (booking.status == BookingStatus.HELD and booking.blocks_at(now)
+            and (booking.price or {}).get("settlement") == CHECKOUT)
+
+
+def start_checkout(booking, now):
+    """The open Checkout Session of a held booking (created on first use). Returns the
+    Payment, or None when no payment is due. Raises PaymentProviderError."""
+    existing = payment_of(booking.id)
+    if existing is not None or not needs_checkout(booking, now):
+        return existing
+    amount = booking.price["payable_cents"]
+    session = stripe_gateway.create_checkout_session(
+        booking_id=booking.id, amount_cents=amount,
+        description=", ".join(line["description"] for line in booking.price["lines"]),
+        customer_email=booking.booked_by.email if booking.booked_by else None,
+        success_url=absolute_url("bookings.detail", booking_id=booking.id, paid=1),
+        cancel_url=absolute_url("bookings.detail", booking_id=booking.id),
+        expires_at=now + SESSION_LIFETIME,
+        # Per booking: ids are never reused together with the same creation time.
+        idempotency_key=f"checkout-booking-{booking.id}-{int(booking.created_at.timestamp())}",
+    )
+    booking_id = booking.id
+
+    def work():
+        payment = Payment(booking_id=booking_id, checkout_session_id=session.id,
+                          checkout_url=session.url, status=PaymentStatus.OPEN,
+                          amount_cents=amount, currency="eur", created_at=now, updated_at=now)
+        db.session.add(payment)
+        db.session.flush()
+        record("payment.checkout_started", payment, now=now,
+               after={"booking_id": booking_id, "checkout_session_id": session.id,
+                      "amount_cents": amount})
+        return payment
+
+    try:
+        return run_in_transaction(work)
+    except IntegrityError:
+        # A concurrent request stored the same session (same idempotency key) first.
+        return payment_of(booking_id)
+
+
+def checkout_url(booking, now):
+    """Where the booker pays, while payment is due; None otherwise (or if Stripe is down:
+    the booking stays held and the next request tries again)."""
+    if not needs_checkout(booking, now):
+        return None
+    try:
+        payment = start_checkout(booking, now)
+    except stripe_gateway.PaymentProviderError:
+        return None
+    if payment is None or payment.status != PaymentStatus.OPEN:
+        return None
+    return payment.checkout_url
+
+
+# --- the state of a session -----------------------------------------------------------------
+
+def _mail_booker(booking, template, now, **context):
+    user = booking.booked_by
+    if user is None:
+        return
+    enqueue_mail(user.email, template, template, locale=user.locale, now=now, booking=booking,
+                 unit=booking.unit, site=booking.unit.site, **context)
+
+
+def _set_status(booking, status, now, action, **extra):
+    before = snapshot(booking)
+    booking.status = status
+    booking.hold_expires_at = None
+    booking.sequence += 1
+    booking.updated_at = now
+    db.session.flush()
+    record(action, booking, site_id=booking.unit.site_id, before=before,
+           after=dict(snapshot(booking), **extra), now=now)
+
+
+def _slot_is_free(booking, now):
+    expire_lapsed_holds([booking.unit_id], booking.starts_at, booking.ends_at, now)
+    return not blocking_ranges([booking.unit_id], booking.starts_at, booking.ends_at,
+                               now)[booking.unit_id]
+
+
+def _reconfirm(booking, now):
+    """Confirm a booking whose hold lapsed, if its slot is still free; True on success.
+    On PostgreSQL the exclusion constraint has the last word over a concurrent booking."""
+    if not _slot_is_free(booking, now):
+        return False
+    if not is_postgresql():
+        _set_status(booking, BookingStatus.CONFIRMED.value, now, "booking.paid", late=True)
+        return True
+    try:
+        with savepoint():
+            _set_status(booking, BookingStatus.CONFIRMED.value, now, "booking.paid", late=True)
+    except IntegrityError:
+        db.session.refresh(booking)
+        return False
+    return True
+
+
+def refund(payment, booking, amount_cents, reason, now):
+    """Refund ``amount_cents`` of a paid payment through Stripe and record it."""
+    amount_cents = min(amount_cents, payment.amount_cents - payment.refunded_cents)
+    if amount_cents <= 0 or not payment.payment_intent:
+        return None
+    result = stripe_gateway.create_refund(
+        payment_intent=payment.payment_intent, amount_cents=amount_cents,
+        booking_id=booking.id, reason=reason,
+        idempotency_key=f"refund-payment-{payment.id}-{reason}")
+    row = PaymentRefund(payment_id=payment.id, stripe_refund_id=result.id,
+                        amount_cents=amount_cents, reason=reason, created_at=now)
+    db.session.add(row)
+    payment.refunded_cents += amount_cents
+    if payment.refunded_cents >= payment.amount_cents:
+        payment.status = PaymentStatus.REFUNDED
+    payment.updated_at = now
+    db.session.flush()
+    record("payment.refunded", payment, site_id=booking.unit.site_id, now=now,
+           after={"booking_id": booking.id, "refund_id": result.id,
+                  "amount_cents": amount_cents, "reason": reason})
+    return row
+
+
+def _settle_paid(payment, booking, now):
+    if booking.status == BookingStatus.CONFIRMED:
+        return "already_confirmed"
+    if booking.status == BookingStatus.HELD and booking.blocks_at(now):
+        _set_status(booking, BookingStatus.CONFIRMED.value, now, "booking.paid")
+        signals.booking_confirmed.send(booking, actor=None, now=now)
+        return "confirmed"
+    if booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED) and _reconfirm(booking, now):
+        funding.recommit_subsidy(booking, now)
+        signals.booking_confirmed.send(booking, actor=None, now=now)
+        return "confirmed_late"
+    refund(payment, booking, payment.amount_cents, "slot_unavailable", now)
+    _mail_booker(booking, "payment_refunded", now, amount_cents=payment.amount_cents,
+                 late=True)
+    return "refunded"
+
+
+def _release(payment, booking, status, now):
+    if payment.status in (PaymentStatus.OPEN, PaymentStatus.PROCESSING):
+        payment.status = status
+        payment.updated_at = now
+    if booking.status != BookingStatus.HELD:
+        return "nothing_held"
+    _set_status(booking, BookingStatus.EXPIRED.value, now, "booking.expired",
+                payment=str(status))
+    funding.release_subsidy(booking, now)
+    return "released"
+
+
+def apply_session(session, event_type, now):
+    """Bring the booking of a Checkout Session in line with the session's current state,
+    inside the caller's transaction. Returns a short outcome for the log."""
+    payment = db.session.scalar(
+        sa.select(Payment).where(Payment.checkout_session_id == session.id)
+        .with_for_update().execution_options(populate_existing=True))
+    if payment is None:
+        return "unknown_session"
+    booking = lock_booking(payment.booking_id)
+    intent = session.get("payment_intent")
+    if isinstance(intent, str) and not payment.payment_intent:
+        payment.payment_intent = intent
+    if session.get("payment_status") == "paid":
+        if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+            return "already_paid"
+        before = str(payment.status)
+        payment.status = PaymentStatus.PAID
+        payment.updated_at = now
+        record("payment.paid", payment, site_id=booking.unit.site_id, now=now,
+               before={"status": before}, after={"status": "paid", "event": event_type})
+        return _settle_paid(payment, booking, now)
+    if session.get("status") == "expired":
+        return _release(payment, booking, PaymentStatus.EXPIRED, now)
+    if event_type == "checkout.session.async_payment_failed":
+        return _release(payment, booking, PaymentStatus.FAILED, now)
+    if session.get("status") == "complete" and payment.status == PaymentStatus.OPEN:
+        # SEPA direct debit: the debit clears within days; the slot waits for it.
+        payment.status = PaymentStatus.PROCESSING
+        payment.updated_at = now
+        if booking.status == BookingStatus.HELD and booking.blocks_at(now):
+            hours = current_app.config["STRIPE_ASYNC_HOLD_HOURS"]
+            booking.hold_expires_at = max(booking.hold_expires_at, now + timedelta(hours=hours))
+            booking.updated_at = now
+        record("payment.processing", payment, site_id=booking.unit.site_id, now=now,
+               after={"booking_id": booking.id, "hold_expires_at":
+                      booking.hold_expires_at.isoformat() if booking.hold_expires_at else None})
+        return "processing"
+    return "ignored"
+
+
+# --- cancellation --------------------------------------------------------------------------
+
+def settle_cancellation(booking, *, actor, previous_status, now):
+    """Apply the cancellation policy inside the cancelling transaction: the subsidy goes
+    back to its programme; a confirmed booking cancelled by its booker inside the policy's
+    window owes the fee; a paid booking is refunded the rest (in full when the lab
+    cancels). Raises PaymentProviderError (nothing is cancelled then)."""
+    funding.release_subsidy(booking, now)
+    if previous_status != BookingStatus.CONFIRMED:
+        payment = payment_of(booking.id, lock=True)
+        if payment is not None and payment.status == PaymentStatus.OPEN:
+            payment.status = PaymentStatus.EXPIRED
+        return None
+    lab_cancels = policy.can_manage_site(actor, booking.unit.site_id) \
+        and actor.id != booking.booked_by_id
+    fee_net, fee_vat = (0, 0) if lab_cancels else pricing.cancellation_fee(
+        booking.price, booking.starts_at, now)
+    refund_cents = 0
+    payment = payment_of(booking.id, lock=True)
+    if payment is not None and payment.status == PaymentStatus.PAID:
+        row = refund(payment, booking, payment.amount_cents - fee_net - fee_vat, "cancelled",
+                     now)
+        refund_cents = row.amount_cents if row is not None else 0
+        if refund_cents:
+            _mail_booker(booking, "payment_refunded", now, amount_cents=refund_cents,
+                         late=False, fee_cents=fee_net + fee_vat)
+    rates = {line["vat_rate_bp"] for line in (booking.price or {}).get("lines", [])}
+    charge = CancellationCharge(booking_id=booking.id, fee_net_cents=fee_net,
+                                fee_vat_cents=fee_vat, vat_rate_bp=max(rates or {0}),
+                                refund_cents=refund_cents, created_at=now)
+    db.session.add(charge)
+    db.session.flush()
+    record("booking.cancellation_settled", charge, site_id=booking.unit.site_id, now=now,
+           after={"booking_id": booking.id, "fee_net_cents": fee_net,
+                  "fee_vat_cents": fee_vat, "refund_cents": refund_cents})
+    return charge

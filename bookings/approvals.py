@@ -1,0 +1,246 @@
+"""Deciding requests: approve or reject bookings of units that need approval, and the queue.
+
+A request is decided exactly once: the row is locked (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite serialises write transactions) and its status re-checked inside the
+transaction, so of two managers deciding at the same moment one wins and the other gets
+``already_decided``. Requests are never approved automatically; those waiting longer than
+REQUEST_DECISION_WORKING_DAYS working days are only flagged as overdue.
+"""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+import bookings.messages  # noqa: F401 - already_decided and friends
+from accounts import policy
+from bookings.availability import closed_days, opening_interval
+from bookings.manager_mails import mail_booker
+from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
+from bookings.writing import lock_booking, snapshot
+from core import hooks
+from core.audit import record
+from core.db import run_in_transaction
+from core.errors import DomainError, InvalidTransition, NotAllowed, ValidationError
+from core.messages import register
+from core.time import local_date, local_midnight
+from extensions import db
+from spaces.models import Unit
+
+register({
+    "rejection_reason_required": _l("Please give a reason for the rejection; the requester "
+                                    "will read it."),
+    "unknown_decision": _l("Please choose to approve or to reject."),
+    "nothing_selected": _l("Please select at least one request."),
+})
+
+APPROVE, REJECT = "approve", "reject"
+REASON_MAX = 500
+
+
+def _decide_locked(actor, booking_id, decision, now, reason):
+    """Decide one request inside the caller's transaction (rules as approve/reject)."""
+    booking = lock_booking(booking_id)
+    if not policy.can_decide_booking(actor, booking):
+        raise NotAllowed()
+    # Re-checked under the lock: a decision committed meanwhile is seen here.
+    if booking.status != BookingStatus.REQUESTED:
+        raise InvalidTransition("already_decided", status=booking.status)
+    before = snapshot(booking)
+    if decision == APPROVE:
+        if hooks.ask("payment_required", booking, default=False):
+            booking.status = BookingStatus.HELD.value
+            booking.hold_expires_at = now + timedelta(
+                minutes=current_app.config["BOOKING_HOLD_MINUTES"])
+        else:
+            booking.status = BookingStatus.CONFIRMED.value
+    else:
+        booking.status = BookingStatus.REJECTED.value
+        booking.status_reason = reason
+    booking.decided_by_id = actor.id
+    booking.decided_at = now
+    booking.sequence += 1
+    booking.updated_at = now
+    db.session.flush()
+    after = dict(snapshot(booking), hold_expires_at=(
+        booking.hold_expires_at.isoformat() if booking.hold_expires_at else None))
+    if decision == REJECT:
+        after["reason"] = reason
+    action = "booking.approved" if decision == APPROVE else "booking.rejected"
+    record(action, booking, actor=actor, site_id=booking.unit.site_id, before=before,
+           after=after, now=now)
+    if decision == APPROVE:
+        mail_booker(booking, "booking_approved", "booking_approved", now=now,
+                    payment_due=booking.status == BookingStatus.HELD)
+    else:
+        mail_booker(booking, "booking_rejected", "booking_rejected", now=now, reason=reason)
+    return booking
+
+
+def _clean_reason(reason, decision):
+    reason = (reason or "").strip()[:REASON_MAX] or None
+    if decision == REJECT and reason is None:
+        raise ValidationError({"reason": "required"}, message_key="rejection_reason_required")
+    return reason
+
+
+def approve_booking(actor, booking, *, now):
+    """Approve a requested booking: it becomes ``held`` (expiring after
+    BOOKING_HOLD_MINUTES) when the ``payment_required`` hook says payment is due, else
+    ``confirmed``. Writes ``booking.approved`` to the audit log and mails the booker.
+
+    Raises NotAllowed (not a manager of the booking's site nor a chamber admin),
+    InvalidTransition ``already_decided`` (not ``requested`` any more), NotFound.
+    """
+    booking_id = booking.id
+    return run_in_transaction(lambda: _decide_locked(actor, booking_id, APPROVE, now, None))
+
+
+def reject_booking(actor, booking, *, now, reason):
+    """Reject a requested booking with a reason (shown to the booker); its slot is free at
+    once. Writes ``booking.rejected`` to the audit log and mails the booker.
+
+    Raises ValidationError (field ``reason``: missing), NotAllowed, InvalidTransition
+    ``already_decided``, NotFound.
+    """
+    reason = _clean_reason(reason, REJECT)
+    booking_id = booking.id
+    return run_in_transaction(lambda: _decide_locked(actor, booking_id, REJECT, now, reason))
+
+
+@dataclass
+class Outcome:
+    """What happened to one request of a batch: the decided booking, or the error."""
+
+    booking_id: int
+    booking: Booking = None
+    error: DomainError = None
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+def decide_bookings(actor, booking_ids, decision, *, now, reason=None):
+    """Approve or reject several requests, each in its own transaction (one that fails,
+    say because another manager decided it meanwhile, does not hold back the others).
+
+    Returns one Outcome per id, in the order given. Raises ValidationError (unknown
+    decision, no ids, rejection without reason) before deciding any.
+    """
+    if decision not in (APPROVE, REJECT):
+        raise ValidationError({"decision": "unknown"}, message_key="unknown_decision")
+    ids = list(dict.fromkeys(booking_ids))
+    if not ids:
+        raise ValidationError({"ids": "required"}, message_key="nothing_selected")
+    reason = _clean_reason(reason, decision)
+    outcomes = []
+    for booking_id in ids:
+        try:
+            booking = run_in_transaction(
+                lambda: _decide_locked(actor, booking_id, decision, now, reason))
+        except DomainError as error:
+            outcomes.append(Outcome(booking_id, error=error))
+        else:
+            outcomes.append(Outcome(booking_id, booking=booking))
+    return outcomes
+
+
+# --- overdue requests ---------------------------------------------------------------------
+
+def decision_due_on(requested_on, working_days):
+    """The last local date on which a request made on ``requested_on`` is still on time:
+    the ``working_days``-th working day (Monday to Friday) after that day."""
+    day, left = requested_on, working_days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def decision_deadline(booking):
+    """The instant from which an undecided request counts as overdue."""
+    due_on = decision_due_on(local_date(booking.created_at),
+                             current_app.config["REQUEST_DECISION_WORKING_DAYS"])
+    return local_midnight(due_on + timedelta(days=1))
+
+
+def is_overdue(booking, now):
+    return booking.status == BookingStatus.REQUESTED and now >= decision_deadline(booking)
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+@dataclass
+class QueueItem:
+    booking: Booking
+    overdue: bool
+    deadline: object
+    clashes: list = field(default_factory=list)
+
+
+def _site_requests(site_id):
+    return db.session.scalars(
+        sa.select(Booking).join(Unit, Booking.unit_id == Unit.id)
+        .where(Unit.site_id == site_id, Booking.status == BookingStatus.REQUESTED)
+        .order_by(Booking.created_at, Booking.id)
+    ).all()
+
+
+def _clashes(booking, closed, others):
+    """Why this request may be a problem: a closed day (hourly units), time outside the
+    opening hours, or another blocking booking of the unit in the same time."""
+    problems = []
+    unit = booking.unit
+    if unit.granularity == "hour":
+        day = local_date(booking.starts_at)
+        last = local_date(booking.ends_at - timedelta(microseconds=1))
+        while day <= last:
+            if day in closed:
+                problems.append(("closed", day))
+            else:
+                hours = opening_interval(unit.site, day, closed)
+                start = max(booking.starts_at, local_midnight(day))
+                end = min(booking.ends_at, local_midnight(day + timedelta(days=1)))
+                if hours is None or start < hours[0] or end > hours[1]:
+                    problems.append(("outside_hours", day))
+            day += timedelta(days=1)
+    for other in others:
+        if (other.id != booking.id and other.unit_id == booking.unit_id
+                and other.starts_at < booking.ends_at and booking.starts_at < other.ends_at):
+            problems.append(("overlap", other))
+    return problems
+
+
+def approval_queue(site, now):
+    """The site's requests, oldest first, each with its decision deadline, whether it is
+    overdue and any clash (see ``_clashes``). Reads only."""
+    requests = _site_requests(site.id)
+    if not requests:
+        return []
+    first = min(local_date(each.starts_at) for each in requests)
+    last = max(local_date(each.ends_at) for each in requests)
+    closed = closed_days({site.id}, first, last).get(site.id, set())
+    earliest = min(each.starts_at for each in requests)
+    latest = max(each.ends_at for each in requests)
+    others = db.session.scalars(
+        sa.select(Booking).where(
+            Booking.unit_id.in_({each.unit_id for each in requests}),
+            Booking.status.in_([status.value for status in BLOCKING_STATUSES]),
+            Booking.starts_at < latest, Booking.ends_at > earliest,
+        )
+    ).all()
+    others = [each for each in others if each.blocks_at(now)]
+    return [
+        QueueItem(booking=each, overdue=is_overdue(each, now),
+                  deadline=decision_deadline(each), clashes=_clashes(each, closed, others))
+        for each in requests
+    ]
+
+
+def queue_counts(site, now):
+    """(requests waiting, of which overdue) for the site's dashboard."""
+    requests = _site_requests(site.id)
+    return len(requests), sum(1 for each in requests if is_overdue(each, now))

@@ -1,0 +1,1 @@
+"""Reports and the manager dashboard: occupancy, usage, revenue and funding, with charts."""
