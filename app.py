@@ -59,6 +59,9 @@ def _init_extensions(app):
     import models  # noqa: F401
 
     db.init_app(app)
+    from core import changes
+
+    changes.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     babel.init_app(

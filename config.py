@@ -78,6 +78,10 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
 
+    # Redis (optional): shared rate limits and the data version that invalidates caches.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    # Without Redis, trust a per-process data version (one process: development).
+    LOCAL_DATA_VERSION = _bool("LOCAL_DATA_VERSION", True)
     BOOKING_HOLD_MINUTES = _int("BOOKING_HOLD_MINUTES", 15)
     # How long the first in line on a waitlist may take a freed slot before the next gets it.
     WAITLIST_OFFER_MINUTES = _int("WAITLIST_OFFER_MINUTES", 60)
@@ -94,6 +98,8 @@ class Config:
         "CHAMBER_DISTRICT_POSTCODE_PREFIXES", "447,448,446,4552,4554,5845")
     CHAMBER_DISTRICT_MUNICIPALITIES = _list(
         "CHAMBER_DISTRICT_MUNICIPALITIES", "Bochum,Herne,Hattingen,Witten,Sprockhövel")
+    # Report sections queried at the same time on PostgreSQL (1: one after the other).
+    REPORT_PARALLEL_QUERIES = _int("REPORT_PARALLEL_QUERIES", 4)
     EMAIL_TOKEN_MAX_AGE_HOURS = _int("EMAIL_TOKEN_MAX_AGE_HOURS", 48)
 
     # Payments: without STRIPE_SECRET_KEY the app runs in "invoice / pay on site" mode.
@@ -131,7 +137,9 @@ class Config:
     )
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "stadtlabor")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
-    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per minute;20 per hour")
+    RATELIMIT_PASSWORD_RESET = os.environ.get(
+        "RATELIMIT_PASSWORD_RESET", "5 per minute;20 per hour"
+    )
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "600 per minute")
 
@@ -180,6 +188,8 @@ class Config:
 
 class ProductionConfig(Config):
     APP_ENV = "production"
+    # Several gunicorn workers: only a version shared through Redis can be trusted.
+    LOCAL_DATA_VERSION = _bool("LOCAL_DATA_VERSION", False)
     AUTO_SETUP = _bool("AUTO_SETUP", False)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

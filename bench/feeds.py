@@ -18,10 +18,8 @@ The last line is one JSON object {"ratio_build", "ratio_304", "ratio_cached", "b
 "rps_304"}.
 """
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -32,19 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from config import Config, _sqlalchemy_url  # noqa: E402
+from bench.dataset import bench_database  # noqa: E402
+from config import Config  # noqa: E402
 
 EVENTS = 1000
 REQUESTS = 2000
 ROUNDS = 5
 
 
-def make_app():
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        url = _sqlalchemy_url(url)
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-feeds-')}/bench.sqlite"
+def make_app(url):
     config = type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": url, "AUTO_SETUP": False,
                                              "PUBLIC_BASE_URL": "https://stadtlabor.example"})
     app = create_app(config)
@@ -124,7 +118,11 @@ def requests_per_second(client, path, headers=None, expect=200):
 
 
 def main():
-    app = make_app()
+    with bench_database() as url:
+        run(make_app(url))
+
+
+def run(app):
     unit_id = seed(app)
     build, serialise, size = measure_build(app, unit_id)
     client = app.test_client()

@@ -80,10 +80,16 @@ def booking_rows(invoice, accounts):
             _amount(abs(gross)), _text(sign_direction), _text("EUR"), "", "", "",
             debtor_account(invoice), accounts.get(rate, accounts.get(1900, "8400")), _text(""),
             invoice.issued_on.strftime("%d%m"), _text(invoice.number, 36),
-            _text(invoice.original.number if invoice.original else "", 12), "",
-            _text(invoice.recipient.get("name"), 60),
+            _text(""), "", _text(_booking_text(invoice), 60),
         ]))
     return rows
+
+
+def _booking_text(invoice):
+    name = invoice.recipient.get("name") or ""
+    if invoice.original is not None:  # Belegfeld 2 (12 characters) is too short for it
+        return f"Gutschrift zu {invoice.original.number} {name}"
+    return name
 
 
 def export_datev(date_from, date_to, *, now):

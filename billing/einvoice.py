@@ -253,7 +253,11 @@ def schematron_errors(xml):
         _saxon["processor"] = processor
         _saxon["executable"] = compiler.compile_stylesheet(stylesheet_file=str(_SCHEMATRON))
     processor, executable = _saxon["processor"], _saxon["executable"]
-    source = processor.parse_xml(xml_text=xml.decode("utf-8") if isinstance(xml, bytes) else xml)
+    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+    # XRechnung is a CIUS of EN 16931: its documents must pass the same core rules; the
+    # Factur-X schematron only objects to the (XRechnung) guideline ID itself.
+    text = text.replace(f">{XRECHNUNG}<", f">{EN16931}<")
+    source = processor.parse_xml(xml_text=text)
     report = executable.transform_to_string(xdm_node=source)
     svrl = etree.fromstring(report.encode("utf-8"))
     failed = svrl.findall(".//{http://purl.oclc.org/dsdl/svrl}failed-assert")
@@ -302,3 +306,31 @@ def totals_errors(xml):
                                    + one("RoundingAmount")):
         errors.append("BR-CO-16")
     return errors
+
+
+# The national rules of XRechnung (BR-DE-*) that our documents must meet; the KoSIT
+# validator that checks all of them is not available offline.
+_XRECHNUNG_RULES = {
+    "BR-DE-1": "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode",
+    "BR-DE-2": "//ram:SellerTradeParty/ram:DefinedTradeContact",
+    "BR-DE-3": "//ram:SellerTradeParty/ram:PostalTradeAddress/ram:CityName",
+    "BR-DE-4": "//ram:SellerTradeParty/ram:PostalTradeAddress/ram:PostcodeCode",
+    "BR-DE-5": "//ram:SellerTradeParty/ram:DefinedTradeContact/ram:PersonName",
+    "BR-DE-6": "//ram:SellerTradeParty/ram:DefinedTradeContact/"
+               "ram:TelephoneUniversalCommunication/ram:CompleteNumber",
+    "BR-DE-7": "//ram:SellerTradeParty/ram:DefinedTradeContact/"
+               "ram:EmailURIUniversalCommunication/ram:URIID",
+    "BR-DE-15": "//ram:ApplicableHeaderTradeAgreement/ram:BuyerReference",
+    "BR-DE-21": "//rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter"
+                f"/ram:ID[text()='{XRECHNUNG}']",
+    "BT-34": "//ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID",
+    "BT-49": "//ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID",
+}
+
+
+def xrechnung_errors(xml):
+    """The XRechnung rules above that ``xml`` breaks (missing or empty elements)."""
+    root = etree.fromstring(xml)
+    return [rule for rule, path in _XRECHNUNG_RULES.items()
+            if not any("".join(node.itertext()).strip()
+                       for node in root.xpath(path, namespaces=NS))]

@@ -8,7 +8,7 @@ from flask_babel import force_locale
 import billing.invoice_messages  # noqa: F401 - registers the message keys used below
 from core.errors import DomainError
 from core.messages import message_for
-from core.time import utcnow
+from core.time import add_months, local_date, utcnow
 from extensions import db
 
 billing_cli = AppGroup("billing", help="Billing: monthly invoices, reminders, DATEV.")
@@ -22,14 +22,20 @@ def _fail(error):
 
 
 @billing_cli.command("run")
-@click.option("--month", required=True, help="The month to bill, YYYY-MM (local time).")
+@click.option("--month", default=None,
+              help="The month to bill, YYYY-MM (local time); default: the previous month.")
 def run_command(month):
     """Issue the month's invoices per organisation (idempotent); prints the count."""
     from billing.invoice_run import parse_month, run_monthly_billing
 
+    now = utcnow()
     try:
-        year, number = parse_month(month)
-        created = run_monthly_billing(year, number, now=utcnow())
+        if month is None:
+            previous = add_months(local_date(now).replace(day=1), -1)
+            year, number = previous.year, previous.month
+        else:
+            year, number = parse_month(month)
+        created = run_monthly_billing(year, number, now=now)
     except DomainError as error:
         _fail(error)
     click.echo(f"{len(created)} invoices created")

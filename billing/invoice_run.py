@@ -275,3 +275,24 @@ def issue_paid_booking_invoice(booking, *, now, payment_reference, actor=None):
         organisation=booking.billed_organisation,
         user=None if booking.billed_organisation else booking.booked_by, actor=actor,
         billed=[Billed(booking_id=booking.id)], paid_online=payment_reference or "stripe")
+
+
+def _on_booking_confirmed(booking, actor=None, now=None, **_extra):
+    """A booking confirmed because its Stripe payment arrived gets its (paid) invoice in
+    the same transaction: a Stripe receipt is not an invoice under §14 UStG."""
+    try:
+        from billing.models import Payment
+    except ImportError:
+        return
+    payment = db.session.scalar(sa.select(Payment).where(Payment.booking_id == booking.id,
+                                                         Payment.status == "paid"))
+    if payment is not None:
+        issue_paid_booking_invoice(
+            booking, now=now, actor=actor,
+            payment_reference=payment.payment_intent or payment.checkout_session_id)
+
+
+def connect():
+    from bookings import signals
+
+    signals.booking_confirmed.connect(_on_booking_confirmed, weak=False)

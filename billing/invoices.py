@@ -394,13 +394,18 @@ def _on_series_cancelled(bookings, actor=None, now=None, reason=None, **_extra):
 
 def register_hooks():
     """Credit invoiced bookings when the booking engine cancels them (inside its
-    transaction), and offer the same through ``core.hooks`` as ``booking_cancelled``."""
+    transaction), offer the same through ``core.hooks`` as ``booking_cancelled``, and
+    invoice bookings confirmed by their online payment."""
     from bookings import signals
     from core import hooks
 
     signals.booking_cancelled.connect(_on_booking_cancelled, weak=False)
     signals.series_cancelled.connect(_on_series_cancelled, weak=False)
     hooks.register("booking_cancelled", credit_cancelled_booking)
+    from billing import invoice_privacy, invoice_run
+
+    invoice_run.connect()
+    invoice_privacy.register_hooks()
 
 
 # --- payment follow-up -------------------------------------------------------------------

@@ -109,8 +109,8 @@ def quote_request(actor, *, starts_at, ends_at, now, unit=None, site=None, kind=
     """The quote for what a booking request with these values would book (nothing is
     written; the time may be taken). The slot rules of a booking apply.
 
-    Raises ValidationError (a rule is broken, or the unit has no price list: field
-    ``unit_id`` ``no_price``), NotAllowed-free: the organisation must be the caller's.
+    Raises ValidationError (a rule is broken; the organisation is not the caller's; the
+    unit has no price list: field ``unit_id`` ``no_price``).
     """
     from bookings.writing import (candidate_units, raise_problems, resolve_organisation,
                                   usable_units)

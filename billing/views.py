@@ -26,6 +26,17 @@ def quote_notice(key):
     return NOTICES.get(key, key)
 
 
+@bp.app_template_global()
+def booking_quote(unit, starts_at, ends_at, user=None):
+    """The quote shown on the booking form (private booking; no slot rules checked)."""
+    from billing.quoting import quote_slots
+
+    try:
+        return quote_slots(unit, None, [(starts_at, ends_at)], utcnow())
+    except DomainError:
+        return None
+
+
 def _require_chamber_admin():
     if not policy.is_chamber_admin(current_user):
         abort(403)

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-import bookings.messages  # noqa: F401 - already_decided and friends
 from accounts import policy
+from bookings import signals
 from bookings.availability import closed_days, opening_interval
 from bookings.manager_mails import mail_booker
 from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
+from bookings.notifications import CANCEL, REQUEST
 from bookings.writing import lock_booking, snapshot
 from core import hooks
 from core.audit import record
@@ -63,18 +64,24 @@ def _decide_locked(actor, booking_id, decision, now, reason):
     booking.sequence += 1
     booking.updated_at = now
     db.session.flush()
-    after = dict(snapshot(booking), hold_expires_at=(
-        booking.hold_expires_at.isoformat() if booking.hold_expires_at else None))
+    after = snapshot(booking)
+    if booking.hold_expires_at is not None:
+        after["hold_expires_at"] = booking.hold_expires_at.isoformat()
     if decision == REJECT:
         after["reason"] = reason
     action = "booking.approved" if decision == APPROVE else "booking.rejected"
     record(action, booking, actor=actor, site_id=booking.unit.site_id, before=before,
            after=after, now=now)
-    if decision == APPROVE:
-        mail_booker(booking, "booking_approved", "booking_approved", now=now,
-                    payment_due=booking.status == BookingStatus.HELD)
+    if decision == REJECT:
+        mail_booker(booking, "booking_rejected", "booking_rejected", now=now, method=CANCEL,
+                    reason=reason)
+    elif booking.status == BookingStatus.CONFIRMED:
+        # Like a payment or a taken waitlist offer: the "confirmed" mail (with the calendar
+        # event) and whatever else listens follow from the signal.
+        signals.booking_confirmed.send(booking, actor=actor, now=now)
     else:
-        mail_booker(booking, "booking_rejected", "booking_rejected", now=now, reason=reason)
+        mail_booker(booking, "booking_approved", "booking_approved", now=now, method=REQUEST,
+                    checkout_url=hooks.ask("checkout_url", booking, default=None))
     return booking
 
 
@@ -87,8 +94,9 @@ def _clean_reason(reason, decision):
 
 def approve_booking(actor, booking, *, now):
     """Approve a requested booking: it becomes ``held`` (expiring after
-    BOOKING_HOLD_MINUTES) when the ``payment_required`` hook says payment is due, else
-    ``confirmed``. Writes ``booking.approved`` to the audit log and mails the booker.
+    BOOKING_HOLD_MINUTES) when the ``payment_required`` hook says payment is due, and the
+    booker is mailed to pay; else ``confirmed``, and ``signals.booking_confirmed`` is sent
+    (the confirmation mail follows from it). Writes ``booking.approved`` to the audit log.
 
     Raises NotAllowed (not a manager of the booking's site nor a chamber admin),
     InvalidTransition ``already_decided`` (not ``requested`` any more), NotFound.
@@ -160,11 +168,15 @@ def decision_due_on(requested_on, working_days):
     return day
 
 
+def decision_due_date(booking):
+    """The last local date on which deciding ``booking`` is on time."""
+    return decision_due_on(local_date(booking.created_at),
+                           current_app.config["REQUEST_DECISION_WORKING_DAYS"])
+
+
 def decision_deadline(booking):
     """The instant from which an undecided request counts as overdue."""
-    due_on = decision_due_on(local_date(booking.created_at),
-                             current_app.config["REQUEST_DECISION_WORKING_DAYS"])
-    return local_midnight(due_on + timedelta(days=1))
+    return local_midnight(decision_due_date(booking) + timedelta(days=1))
 
 
 def is_overdue(booking, now):
@@ -177,7 +189,7 @@ def is_overdue(booking, now):
 class QueueItem:
     booking: Booking
     overdue: bool
-    deadline: object
+    due_on: object  # the last day on which a decision is on time
     clashes: list = field(default_factory=list)
 
 
@@ -235,7 +247,7 @@ def approval_queue(site, now):
     others = [each for each in others if each.blocks_at(now)]
     return [
         QueueItem(booking=each, overdue=is_overdue(each, now),
-                  deadline=decision_deadline(each), clashes=_clashes(each, closed, others))
+                  due_on=decision_due_date(each), clashes=_clashes(each, closed, others))
         for each in requests
     ]
 

@@ -1,11 +1,13 @@
 """What bookings answer when a site changes (``spaces.editing`` asks through hooks).
 
 ``bookings_in_the_way`` lists the bookings a change would take time from;
-``cancel_for_site_change`` cancels them with the manager's notice and mails each booker.
+``cancel_for_site_change`` cancels them with the manager's notice. Each cancellation sends
+``signals.booking_cancelled`` like any other, so the booker gets the cancellation mail
+(with the notice as the reason and the calendar update) and billing settles it.
 """
 import sqlalchemy as sa
 
-from bookings.manager_mails import mail_booker
+from bookings import signals
 from bookings.models import BLOCKING_STATUSES, Booking
 from bookings.writing import cancel_one, lock_booking
 from core import hooks
@@ -27,16 +29,15 @@ def bookings_in_the_way(unit_ids, start, end, *, now):
 
 
 def cancel_for_site_change(actor, bookings, *, now, reason):
-    """Cancel each booking (in the caller's transaction) as ``actor``, with ``reason`` as
-    the notice, and mail its booker. Returns the cancelled bookings."""
+    """Cancel each booking (in the caller's transaction) as ``actor`` with ``reason`` as the
+    notice to its booker. Returns the cancelled bookings."""
     cancelled = []
     for booking in bookings:
         locked = lock_booking(booking.id)
         if locked.status not in BLOCKING_STATUSES:
             continue  # cancelled meanwhile: nothing left to take away
         cancel_one(actor, locked, now, reason)
-        mail_booker(locked, "booking_cancelled_by_manager", "booking_cancelled_by_manager",
-                    now=now, reason=reason)
+        signals.booking_cancelled.send(locked, actor=actor, now=now, reason=reason)
         cancelled.append(locked)
     return cancelled
 

@@ -6,7 +6,6 @@ database's no-overlap constraint protects it like any booking. Occurrences keep 
 local wall-clock time across daylight-saving changes; whole days run from local midnight
 to local midnight.
 """
-import bisect
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,98 +13,25 @@ from flask import current_app, url_for
 
 import bookings.tenancy_messages  # noqa: F401 - registers the message keys raised here
 from accounts import policy
-from accounts.models import Membership, MembershipRole, User
-from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
-from bookings.moves import free_units_for
+from accounts.models import Membership, MembershipRole, SiteRole, User
+from bookings.models import BLOCKING_STATUSES, Booking
 from bookings.recurrence import WEEKDAYS
 from bookings.tenancy_models import Tenancy, TenancyStatus
+from bookings.tenancy_occurrences import (
+    PURPOSE_MAX, clash_alternatives, clashing_bookings, insert_occurrences, slots_of,
+    tenancy_clashes, tenancy_slots,
+)
 from bookings.writing import cancel_one, expire_lapsed_holds
 from core.audit import record
-from core.db import is_postgresql, run_in_transaction
+from core.db import run_in_transaction
 from core.errors import BookingConflict, InvalidTransition, NotAllowed, NotFound, ValidationError
 from core.outbox import enqueue_mail
-from core.time import at_local, local_date, local_midnight
+from core.time import local_date, local_midnight
 from extensions import db
+from spaces.models import Unit
 
 MAX_TERM_DAYS = 3 * 366
-PURPOSE_MAX = 500
 REASON_MAX = 500
-_INSERT_CHUNK = 500
-
-
-# --- the occurrences of a tenancy ---------------------------------------------------------
-
-def tenancy_slots(*, weekdays, whole_days, start_time, end_time, starts_on, ends_on):
-    """The (start, end) instants of every occurrence from ``starts_on`` to ``ends_on``
-    (inclusive local dates), in order: local ``start_time``-``end_time`` on each chosen
-    weekday, or local midnight to midnight for whole days."""
-    wanted = {WEEKDAYS.index(code) for code in weekdays}
-    slots, day = [], starts_on
-    while day <= ends_on:
-        if day.weekday() in wanted:
-            if whole_days:
-                slots.append((local_midnight(day), local_midnight(day + timedelta(days=1))))
-            else:
-                start, end = at_local(day, start_time), at_local(day, end_time)
-                if start < end:  # a time inside a skipped DST hour can collapse
-                    slots.append((start, end))
-        day += timedelta(days=1)
-    return slots
-
-
-def slots_of(tenancy, *, ends_on=None, after=None):
-    """The tenancy's occurrences (up to ``ends_on`` if given), only those ending after
-    ``after`` when given: occurrences in the past are not booked any more."""
-    slots = tenancy_slots(weekdays=tenancy.weekday_codes, whole_days=tenancy.whole_days,
-                          start_time=tenancy.start_time, end_time=tenancy.end_time,
-                          starts_on=tenancy.starts_on, ends_on=ends_on or tenancy.ends_on)
-    if after is not None:
-        slots = [slot for slot in slots if slot[1] > after]
-    return slots
-
-
-def _overlaps_any(slots, starts, start, end):
-    """Whether [start, end) overlaps one of the sorted, disjoint ``slots``."""
-    index = bisect.bisect_left(starts, end)  # slots starting before ``end``
-    return index > 0 and slots[index - 1][1] > start
-
-
-def _clashing_bookings(tenancy, slots, now):
-    if not slots:
-        return []
-    unit_ids = tenancy.unit_ids
-    query = (
-        sa.select(Booking)
-        .where(
-            Booking.unit_id.in_(unit_ids),
-            Booking.status.in_([status.value for status in BLOCKING_STATUSES]),
-            Booking.starts_at < slots[-1][1],
-            Booking.ends_at > slots[0][0],
-        )
-        .order_by(Booking.starts_at, Booking.unit_id, Booking.id)
-    )
-    if tenancy.id is not None:
-        query = query.where(sa.or_(Booking.tenancy_id.is_(None),
-                                   Booking.tenancy_id != tenancy.id))
-    starts = [start for start, _ in slots]
-    return [booking for booking in db.session.scalars(query)
-            if booking.blocks_at(now)
-            and _overlaps_any(slots, starts, booking.starts_at, booking.ends_at)]
-
-
-def tenancy_clashes(tenancy, now, *, ends_on=None):
-    """The existing blocking bookings (lapsed holds excepted) on the tenancy's units that
-    its future occurrences would overlap, ordered by start. Empty once it is approved."""
-    if tenancy.status != TenancyStatus.REQUESTED:
-        return []
-    return _clashing_bookings(tenancy, slots_of(tenancy, ends_on=ends_on, after=now), now)
-
-
-def clash_alternatives(tenancy, now):
-    """For each clash, the units the clashing booking could be moved to (free, same kind,
-    same lab, not one of the tenancy's units): [(booking, [units])]."""
-    return [(booking, free_units_for(booking, now, exclude_unit_ids=tenancy.unit_ids))
-            for booking in tenancy_clashes(tenancy, now)]
 
 
 # --- applying -----------------------------------------------------------------------------
@@ -185,8 +111,6 @@ def request_tenancy(actor, *, organisation, units, weekdays, start_time=None, en
     organisation_id, unit_ids = organisation.id, [unit.id for unit in units]
 
     def work():
-        from spaces.models import Unit
-
         tenancy = Tenancy(
             organisation_id=organisation_id, site_id=units[0].site_id,
             weekdays=",".join(weekdays), whole_days=bool(whole_days),
@@ -240,7 +164,7 @@ def approve_tenancy(actor, tenancy, *, now, monthly_fee_cents, ends_on=None):
         slots = slots_of(locked, ends_on=last_day, after=now)
         if slots:
             expire_lapsed_holds(locked.unit_ids, slots[0][0], slots[-1][1], now)
-        clashes = _clashing_bookings(locked, slots, now)
+        clashes = clashing_bookings(locked, slots, now)
         if clashes:
             raise _conflict(clashes)
         locked.ends_on = last_day
@@ -248,10 +172,10 @@ def approve_tenancy(actor, tenancy, *, now, monthly_fee_cents, ends_on=None):
         locked.status = TenancyStatus.APPROVED.value
         locked.decided_by_id = actor.id
         locked.decided_at = now
-        created = _insert_occurrences(locked, slots, now)
+        created = insert_occurrences(locked, slots, now)
         if created is None:
             # A booking made after we looked took one of the times.
-            raise _conflict(_clashing_bookings(locked, slots, now))
+            raise _conflict(clashing_bookings(locked, slots, now))
         record("tenancy.approved", locked, actor=actor, site_id=locked.site_id, before=before,
                after=dict(tenancy_snapshot(locked), occurrences=created), now=now)
         _mail_organisation_admins(locked, "tenancy_approved", now)
@@ -404,46 +328,7 @@ def _conflict(clashes):
                            message_key="tenancy_clashes", count=len(clashes))
 
 
-def _insert_occurrences(tenancy, slots, now):
-    """Insert one confirmed booking per unit and slot; the number written, or None when
-    the database found one of the times taken (then nothing should be kept)."""
-    common = dict(
-        booked_by_id=tenancy.requested_by_id,
-        billed_organisation_id=tenancy.organisation_id,
-        tenancy_id=tenancy.id,
-        status=BookingStatus.CONFIRMED.value,
-        purpose=tenancy.purpose[:PURPOSE_MAX],
-        attendees=1,
-        terms_version=current_app.config["TERMS_VERSION"],
-        created_at=now,
-        updated_at=now,
-        sequence=0,
-    )
-    rows = [dict(common, unit_id=unit_id, starts_at=start, ends_at=end)
-            for unit_id in tenancy.unit_ids for start, end in slots]
-    table = Booking.__table__
-    written = 0
-    for offset in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[offset:offset + _INSERT_CHUNK]
-        if is_postgresql():
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            # ON CONFLICT DO NOTHING: a clash the exclusion constraint finds means "no row".
-            statement = pg_insert(table).values(chunk).on_conflict_do_nothing()
-        else:
-            # SQLite: this transaction holds the write lock since its start, and the
-            # caller has checked every slot; nobody can have booked in between.
-            statement = sa.insert(table).values(chunk)
-        inserted = db.session.execute(statement.returning(table.c.id)).scalars().all()
-        if len(inserted) != len(chunk):
-            return None
-        written += len(inserted)
-    return written
-
-
 def _site_managers(site_id):
-    from accounts.models import SiteRole
-
     return db.session.scalars(
         sa.select(User).join(SiteRole, SiteRole.user_id == User.id)
         .where(SiteRole.site_id == site_id, SiteRole.role == "manager")

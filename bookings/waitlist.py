@@ -13,19 +13,17 @@ slots freed without an ORM change (a lapsed payment hold) are offered.
 The offer is a real booking in status ``held``, inserted like any other (the exclusion
 constraint on PostgreSQL, the write lock on SQLite), so it can never double-book.
 """
-import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 import bookings.messages  # noqa: F401 - registers the message keys raised here
-import bookings.waitlist_messages  # noqa: F401
+import bookings.waitlist_messages  # noqa: F401 - the waitlist's message keys
 from bookings import signals
 from bookings.availability import blocking_ranges
-from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
+from bookings.models import Booking, BookingStatus
 from bookings.waitlist_models import WaitlistEntry, WaitlistStatus
 from bookings.writing import (
     candidate_units, expire_lapsed_holds, raise_problems, request_problems, require_can_book,
@@ -33,20 +31,18 @@ from bookings.writing import (
 )
 from core import hooks
 from core.audit import record
-from core.db import is_postgresql, run_in_transaction, savepoint
+from core.db import is_postgresql, run_in_transaction
 from core.errors import InvalidTransition, NotAllowed, NotFound, ValidationError
 from core.outbox import enqueue_mail
-from core.time import utcnow
 from core.urls import absolute_url
 from extensions import db
 from spaces.models import Unit
 
-log = logging.getLogger(__name__)
-_RELEASED = "waitlist.released"
 
 
-def _blocking(status):
-    return status in {str(each) for each in BLOCKING_STATUSES}
+def forget_released(session):
+    """Drop the freed slots that the session hook noted (they are being handled)."""
+    session.info.pop("waitlist.released", None)
 
 
 def _entry_snapshot(entry):
@@ -378,90 +374,21 @@ def process_waitlist(now):
         expire_entries(now)
         db.session.flush()
         # The slots of lapsed offers were noticed by the session hook; offer them all here.
-        db.session.info.pop(_RELEASED, None)
+        forget_released(db.session)
         return offer_free_slots(now), lapsed
 
     return run_in_transaction(work)
 
 
-# --- the session hook: a freed slot goes to the line in the same transaction -------------
-
-def _released_ranges(session):
-    """(unit_id, starts_at, ends_at, changed_at) of blocking bookings that this flush
-    stopped from blocking (or moved away from their unit or time), as they were before."""
-    found = []
-    for obj in session.dirty:
-        if not isinstance(obj, Booking):
-            continue
-        attrs = sa.inspect(obj).attrs
-
-        def old(name):
-            history = attrs[name].history
-            return (history.deleted[0] if history.deleted else attrs[name].value,
-                    history.has_changes())
-
-        old_status, _ = old("status")
-        if not _blocking(old_status):
-            continue
-        old_unit, unit_moved = old("unit_id")
-        old_start, start_moved = old("starts_at")
-        old_end, end_moved = old("ends_at")
-        if _blocking(obj.status) and not (unit_moved or start_moved or end_moved):
-            continue
-        changed_at, stamped = old("updated_at")
-        found.append((old_unit, old_start, old_end, obj.updated_at if stamped else None))
-    return found
-
-
-def _after_flush(session, _flush_context):
-    released = _released_ranges(session)
-    if released:
-        session.info.setdefault(_RELEASED, []).extend(released)
-
-
-def _before_commit(session):
-    session.flush()  # so that the hook sees every change of this transaction
-    for _round in range(10):  # offers can lapse others' holds: settle in a few rounds
-        released = session.info.pop(_RELEASED, None)
-        if not released:
-            return
-        # The time of the change that freed the slot (services stamp updated_at = now).
-        stamps = [changed_at for *_, changed_at in released if changed_at is not None]
-        now = max(stamps) if stamps else utcnow()
-        units = {unit.id: unit for unit in session.scalars(
-            sa.select(Unit).where(Unit.id.in_({unit_id for unit_id, *_ in released})))}
-        scopes = [(units[unit_id].site_id, units[unit_id].kind, unit_id, start, end)
-                  for unit_id, start, end, _ in released if unit_id in units]
-        try:
-            with savepoint():
-                offer_free_slots(now, scopes)
-                session.flush()
-        except Exception:  # noqa: BLE001 - the change itself must not fail for an offer
-            log.exception("waitlist offers failed; process-waitlist will retry")
-            session.info.pop(_RELEASED, None)
-            return
-
-
-def _forget(session, *_args):
-    session.info.pop(_RELEASED, None)
-
-
-def _forget_unless_nested(session, previous_transaction):
-    if not previous_transaction.nested:
-        session.info.pop(_RELEASED, None)
+__all__ = [
+    "join_waitlist", "leave_waitlist", "accept_offer", "process_waitlist",
+    "offer_free_slots", "lapse_offers", "expire_entries", "get_entry", "entries_of",
+    "connect",
+]
 
 
 def connect():
-    """Install the session hook (idempotent; called by create_app)."""
-    for name, listener in (("after_flush", _after_flush), ("before_commit", _before_commit),
-                           ("after_commit", _forget),
-                           ("after_soft_rollback", _forget_unless_nested)):
-        if not event.contains(db.session, name, listener):
-            event.listen(db.session, name, listener)
+    """Offer freed slots in the transaction that frees them (``bookings.waitlist_hook``)."""
+    from bookings.waitlist_hook import install
 
-
-__all__ = [
-    "join_waitlist", "leave_waitlist", "accept_offer", "process_waitlist",
-    "offer_free_slots", "lapse_offers", "get_entry", "entries_of", "connect",
-    "WaitlistEntry", "WaitlistStatus", "Booking", "signals",
-]
+    install()

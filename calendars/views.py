@@ -2,14 +2,14 @@
 booking, the page listing a user's feed URLs, and the manager's page of external calendars."""
 from email.utils import format_datetime as http_date
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts import policy
 from accounts.models import Organisation
 from bookings.models import Booking
-from calendars import feeds, imports, messages, tokens  # noqa: F401 (messages registers keys)
+from calendars import feed_cache, feeds, imports, messages, tokens  # noqa: F401 (messages registers keys)
 from calendars.models import CalendarSource, SourceKind
 from core.errors import NotAllowed, NotFound, ValidationError
 from core.time import utcnow
@@ -30,31 +30,70 @@ def _feed_language(default=None):
     return default or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _not_modified(state):
+def _not_modified(etag, last_modified):
     """RFC 9110: If-None-Match decides when present; else If-Modified-Since."""
     if request.if_none_match:
-        return request.if_none_match.contains_weak(state.etag.strip('"'))
+        return request.if_none_match.contains_weak(etag.strip('"'))
     since = request.if_modified_since
-    return since is not None and state.last_modified.replace(microsecond=0) <= since
+    return since is not None and last_modified.replace(microsecond=0) <= since
 
 
-def serve_feed(feed, *, private):
-    now = utcnow()
-    state = feeds.feed_state(feed, now)
+def _feed_headers(etag, last_modified, *, private):
     headers = {
-        "ETag": state.etag,
-        "Last-Modified": http_date(state.last_modified.replace(microsecond=0), usegmt=True),
+        "ETag": etag,
+        "Last-Modified": http_date(last_modified.replace(microsecond=0), usegmt=True),
         # Clients may keep the feed but must ask again (cheaply: 304) before using it.
         "Cache-Control": "private, no-cache" if private else "public, no-cache",
     }
     if private:
         headers["Referrer-Policy"] = "no-referrer"
-    if _not_modified(state):
+    return headers
+
+
+def _respond(etag, last_modified, body, *, headers, filename):
+    if _not_modified(etag, last_modified):
         return Response(status=304, headers=headers)
-    body = feeds.feed_body(feed, state, now)
+    return Response(body, status=200, content_type=CALENDAR_TYPE, headers={
+        **headers, "Content-Disposition": f'inline; filename="{filename}"'})
+
+
+PRIVATE_FEEDS = {"calendars.user_feed", "calendars.organisation_feed", "calendars.manager_feed"}
+FEEDS = PRIVATE_FEEDS | {"calendars.unit_feed", "calendars.site_feed"}
+
+
+def _cache_key():
+    return (request.host, request.full_path)
+
+
+@bp.before_request
+def answer_from_feed_cache():
+    """Polls of an unchanged feed are answered without touching the database."""
+    if request.endpoint not in FEEDS or request.method not in ("GET", "HEAD"):
+        return None
+    entry = feed_cache.lookup(_cache_key(), utcnow())
+    if entry is None:
+        return None
+    if request.headers.get("If-None-Match") == entry.etag:  # the usual poll
+        return Response(status=304, headers=entry.headers)
+    if entry.body is None and not _not_modified(entry.etag, entry.last_modified):
+        return None
+    return _respond(entry.etag, entry.last_modified, entry.body, headers=entry.headers,
+                    filename=entry.filename)
+
+
+def serve_feed(feed, *, private):
+    now = utcnow()
+    # Read before the data: a write committed meanwhile makes this entry stale at once.
+    version = feed_cache.current_version()
+    state = feeds.feed_state(feed, now)
+    body = None
+    if not _not_modified(state.etag, state.last_modified):
+        body = feeds.feed_body(feed, state, now)
     filename = f"{feed.key[0]}.ics"
-    headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return Response(body, status=200, headers=headers, content_type=CALENDAR_TYPE)
+    headers = _feed_headers(state.etag, state.last_modified, private=private)
+    feed_cache.remember(_cache_key(), version=version, state=state, now=now, body=body,
+                        filename=filename, headers=headers)
+    return _respond(state.etag, state.last_modified, body, headers=headers, filename=filename)
 
 
 # --- feeds ------------------------------------------------------------------------------

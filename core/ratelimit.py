@@ -11,7 +11,7 @@ so a test can build an app with limits on beside the suite's app with limits off
 import hashlib
 import logging
 
-from flask import request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 FORM_LIMITS = {
     "accounts.login": "RATELIMIT_LOGIN",
     "accounts.request_password_reset": "RATELIMIT_PASSWORD_RESET",
+    # Sends a mail too: limited like reset requests, so nobody is flooded with mails.
+    "accounts.resend_confirmation": "RATELIMIT_PASSWORD_RESET",
     "accounts.register": "RATELIMIT_REGISTER",
 }
 API_BLUEPRINT = "api"
@@ -48,6 +50,8 @@ def init_rate_limits(app):
         in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    # Honour RATELIMIT_ENABLED=False set after the app was built (benchmarks do this).
+    limiter.request_filter(lambda: not current_app.config.get("RATELIMIT_ENABLED", True))
     app.extensions["stadtlabor_limiter"] = limiter
 
     for endpoint, config_key in FORM_LIMITS.items():

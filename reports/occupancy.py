@@ -16,6 +16,7 @@ from reports.sql import Dialect, run
 from spaces.models import Unit, UnitKind
 
 KIND_ORDER = [kind.value for kind in UnitKind]
+DAY_KEY = 10_000  # site_id * DAY_KEY + day number: one join key (periods are < 10,000 days)
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Share:
 def calendar_values(dialect, period):
     rows = [
         f"({day.site_id}, {day.day_no}, {dialect.instant(day.opens_at)}, "
-        f"{dialect.instant(day.closes_at)}, {day.week_no}, {day.month_no})"
+        f"{dialect.instant(day.closes_at)}, {day.week_no}, {day.month_no}, "
+        f"{day.site_id * DAY_KEY + day.day_no})"
         for day in period.open_days
     ]
     return ", ".join(rows)
@@ -64,12 +66,15 @@ def booked_open_seconds(period, dialect=None):
     overlap = d.seconds_between(d.least("t.ends_at", "c.closes_at"),
                                 d.greatest("t.starts_at", "c.opens_at"))
     if d.postgresql:
-        days_join = ("CROSS JOIN LATERAL generate_series(t.first_no, t.last_no) AS d(n) "
-                     "JOIN cal c ON c.site_id = t.site_id AND c.day_no = d.n")
+        # One integer key (site, day): the calendar can only be joined after the days of
+        # each booking are generated, an equality join instead of a range test.
+        days_join = (f"CROSS JOIN LATERAL generate_series(t.first_no, t.last_no) AS d(n) "
+                     f"JOIN cal c ON c.day_key = t.site_id * {DAY_KEY} + d.n")
     else:
-        days_join = "JOIN cal c ON c.site_id = t.site_id AND c.day_no BETWEEN t.first_no AND t.last_no"
+        days_join = ("JOIN cal c ON c.site_id = t.site_id "
+                     "AND c.day_no BETWEEN t.first_no AND t.last_no")
     sql = f"""
-        WITH cal(site_id, day_no, opens_at, closes_at, week_no, month_no) AS (
+        WITH cal(site_id, day_no, opens_at, closes_at, week_no, month_no, day_key) AS (
             VALUES {calendar_values(d, period)}
         ),
         t AS (

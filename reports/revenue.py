@@ -19,7 +19,7 @@ def revenue_report(period, dialect=None):
     database from the price snapshots; bookings without a price are counted apart."""
     d = dialect or Dialect(period)
     sql = f"""
-        SELECT u.site_id, u.kind, {d.local_month('b.starts_at')} AS month,
+        SELECT u.site_id, u.kind, {d.local_month_no('b.starts_at')} AS month_no,
                COUNT(b.price) AS priced, COUNT(*) - COUNT(b.price) AS unpriced,
                COALESCE(SUM({d.json_int('b.price', 'net_cents')}), 0),
                COALESCE(SUM({d.json_int('b.price', 'vat_cents')}), 0),
@@ -33,9 +33,11 @@ def revenue_report(period, dialect=None):
         GROUP BY 1, 2, 3
     """
     site_names = {site.id: site.name for site in period.sites}
-    months = {label: _zero() for _, _, label in period.months}
+    labels = {number: label for number, _, label in period.months}
+    months = {label: _zero() for label in labels.values()}
     by_site, by_kind, total = {}, {}, _zero()
-    for site_id, kind, month, priced, unpriced, net, vat, gross, subsidy in run(sql):
+    for site_id, kind, month_no, priced, unpriced, net, vat, gross, subsidy in run(sql):
+        month = labels[int(month_no)]
         figures = {"bookings": int(priced), "unpriced": int(unpriced), "net_cents": int(net),
                    "vat_cents": int(vat), "gross_cents": int(gross), "subsidy_cents": int(subsidy)}
         for bucket in (months.setdefault(month, _zero()),

@@ -35,17 +35,17 @@ def heat_map(period, dialect=None):
     weekday and hour in the period (closed days left out)."""
     d = dialect or Dialect(period)
     sql = f"""
-        SELECT u.kind, u.site_id, {d.local_weekday('b.starts_at')} AS weekday,
+        SELECT u.kind, {d.local_weekday('b.starts_at')} AS weekday,
                {d.local_minute_of_day('b.starts_at')} AS minute,
                CAST(ROUND({d.seconds_between('b.ends_at', 'b.starts_at')} / 60.0) AS INTEGER) AS length,
                COUNT(*) AS bookings
         FROM bookings b JOIN units u ON u.id = b.unit_id
         WHERE {_scope(d, period, SERVED_STATUSES, overlapping=False)}
           AND u.kind IN ({d.strings(HEATMAP_KINDS)}) AND u.granularity = 'hour'
-        GROUP BY 1, 2, 3, 4, 5
+        GROUP BY 1, 2, 3, 4
     """
     booked = defaultdict(lambda: defaultdict(float))  # kind -> (weekday, hour) -> minutes
-    for kind, _site_id, weekday, minute, length, count in run(sql):
+    for kind, weekday, minute, length, count in run(sql):
         minute, end = int(minute), int(minute) + int(length)
         while minute < end:
             hour_index = minute // 60
@@ -85,22 +85,22 @@ def _hourly_unit_counts(period):
 
 
 def _open_unit_hours(period, unit_counts):
-    """{kind: {(weekday, hour): open unit-hours}} from the period's open days."""
-    from datetime import timedelta
+    """{kind: {(weekday, hour): open unit-hours}} from the period's open days. Days with
+    the same site, weekday and opening hours are counted together."""
+    from collections import Counter
 
     from core.time import to_local
 
-    result = {kind: defaultdict(float) for kind in HEATMAP_KINDS}
+    same_days = Counter()
     for day in period.open_days:
-        weekday = period.day(day.day_no).weekday()
-        instant = day.opens_at
-        while instant < day.closes_at:
-            hour = to_local(instant).hour
-            for kind in HEATMAP_KINDS:
-                units = unit_counts[kind].get(day.site_id, 0)
-                if units:
-                    result[kind][(weekday, hour)] += units
-            instant += timedelta(hours=1)
+        opens = to_local(day.opens_at)
+        same_days[(day.site_id, opens.weekday(), opens.hour, int(day.seconds // 3600))] += 1
+    result = {kind: defaultdict(float) for kind in HEATMAP_KINDS}
+    for (site_id, weekday, first_hour, hours), days in same_days.items():
+        for kind in HEATMAP_KINDS:
+            units = unit_counts[kind].get(site_id, 0)
+            for hour in range(first_hour, first_hour + hours) if units else ():
+                result[kind][(weekday, hour % 24)] += units * days
     return result
 
 
@@ -197,7 +197,7 @@ def served_report(period, dialect=None):
     for label, column in (("organisations", "b.billed_organisation_id"),
                           ("persons", "b.booked_by_id")):
         rows = run(f"""
-            SELECT {d.local_month('f.first_at')} AS month, COUNT(*)
+            SELECT {d.local_month_no('f.first_at')} AS month_no, COUNT(*)
             FROM (SELECT {column} AS who, MIN(b.starts_at) AS first_at
                   FROM bookings b JOIN units u ON u.id = b.unit_id
                   WHERE {all_sites} AND {column} IS NOT NULL
@@ -206,7 +206,7 @@ def served_report(period, dialect=None):
               AND f.first_at < {d.instant(period.ends_at)}
             GROUP BY 1
         """)
-        new_per_month[label] = {month: int(count) for month, count in rows}
+        new_per_month[label] = {int(month_no): int(count) for month_no, count in rows}
     kinds = [{"kind": kind, "organisations": int(count), "local": int(local or 0),
               "members": int(members or 0)} for kind, count, local, members in by_kind]
     return {
@@ -215,9 +215,9 @@ def served_report(period, dialect=None):
         "members": sum(row["members"] for row in kinds),
         "by_kind": kinds,
         "new": [{"month": label,
-                 "organisations": new_per_month["organisations"].get(label, 0),
-                 "persons": new_per_month["persons"].get(label, 0)}
-                for _, _, label in period.months],
+                 "organisations": new_per_month["organisations"].get(number, 0),
+                 "persons": new_per_month["persons"].get(number, 0)}
+                for number, _, label in period.months],
     }
 
 

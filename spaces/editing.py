@@ -15,7 +15,6 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-import spaces.messages  # noqa: F401 - unknown_site, unknown_unit
 from accounts import policy
 from core import hooks
 from core.audit import record

@@ -10,8 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from billing.models import FundingProgramme, SubsidyGrant
 from bookings.models import Booking
 from bookings.services import cancel_booking, create_booking, expire_holds
-from core.audit import record  # noqa: F401 - the audit table is checked below
-from core.errors import BookingConflict
 from core.models import AuditEntry
 from core.time import add_steps, local_midnight, utcnow
 from extensions import db

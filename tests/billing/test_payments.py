@@ -216,7 +216,7 @@ def test_late_payment_for_a_taken_slot_is_refunded_and_the_booker_told(client, m
     assert db.session.scalar(sa.select(Payment).where(Payment.booking_id == booking_id)) \
         .status == "refunded"
     [mail] = mails("payment_refunded")
-    assert mail.recipient == "late@example.org" and "23,80" in mail.body_text
+    assert mail.recipient == "late@example.org" and "23.80" in mail.body_text
     assert "payment.refunded" in actions()
 
 

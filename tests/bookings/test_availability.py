@@ -1,5 +1,4 @@
 """Free intervals: opening hours, closures, steps, lead time, horizon, minimum length."""
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -8,7 +7,6 @@ import sqlalchemy as sa
 from bookings.availability import free_intervals, search_availability
 from core.errors import ValidationError
 from extensions import db
-from spaces.models import Unit
 from tests.bookings.conftest import NOW, berlin
 
 
@@ -127,95 +125,6 @@ def test_bookings_of_all_units_are_read_in_one_query(app, make, site):
     assert all(len(result[unit.id]) == 7 for unit in units)  # Mon, Tue split in two, Wed-Sat
 
 
-def _load_a_year_of_bookings(user, units, per_unit=500):
-    """``per_unit`` two-hour bookings every 17 hours for each unit, written by the database
-    itself (fast on both databases)."""
-    first = berlin(2027, 1, 4, 8)
-    params = {"user": user.id, "ids": [unit.id for unit in units], "n": per_unit - 1}
-    if db.engine.dialect.name == "postgresql":
-        statement = """
-            INSERT INTO bookings (unit_id, booked_by_id, starts_at, ends_at, status,
-                                  terms_version, purpose, attendees, sequence, created_at,
-                                  updated_at)
-            SELECT u.id, :user, :first + i * interval '17 hours',
-                   :first + i * interval '17 hours' + interval '2 hours', 'confirmed',
-                   't', '', 1, 0, now(), now()
-            FROM units u CROSS JOIN generate_series(0, :n) AS i
-            WHERE u.id = ANY(:ids)"""
-        params["first"] = first
-    else:
-        # UTCDateTime stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite.
-        statement = f"""
-            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < :n)
-            INSERT INTO bookings (unit_id, booked_by_id, starts_at, ends_at, status,
-                                  terms_version, purpose, attendees, sequence, created_at,
-                                  updated_at)
-            SELECT u.id, :user,
-                   strftime('%Y-%m-%d %H:%M:%S.000000', :first, '+' || (i * 17) || ' hours'),
-                   strftime('%Y-%m-%d %H:%M:%S.000000', :first, '+' || (i * 17 + 2) || ' hours'),
-                   'confirmed', 't', '', 1, 0, :first, :first
-            FROM units u CROSS JOIN n
-            WHERE u.id IN ({", ".join(str(unit.id) for unit in units)})"""
-        params = {"user": user.id, "n": per_unit - 1,
-                  "first": first.strftime("%Y-%m-%d %H:%M:%S")}
-        statement = statement.replace(":first", "'" + params.pop("first") + "'")
-    db.session.execute(sa.text(statement), params)
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("ANALYZE bookings"))
-        db.session.commit()
-
-
-def _raw_busy_query(unit_ids, start, end):
-    """The same question by hand, as the yardstick (fetches the blocking rows)."""
-    if db.engine.dialect.name == "postgresql":
-        sql = ("SELECT unit_id, starts_at, ends_at FROM bookings WHERE unit_id = ANY(%s)"
-               " AND status IN ('requested', 'held', 'confirmed')"
-               " AND tstzrange(starts_at, ends_at, '[)') && tstzrange(%s, %s, '[)')")
-        args = (list(unit_ids), start, end)
-    else:
-        marks = ", ".join("?" for _ in unit_ids)
-        sql = (f"SELECT unit_id, starts_at, ends_at FROM bookings WHERE unit_id IN ({marks})"
-               " AND status IN ('requested', 'held', 'confirmed')"
-               " AND starts_at < ? AND ends_at > ?")
-        fmt = "%Y-%m-%d %H:%M:%S.%f"
-        args = (*unit_ids, end.replace(tzinfo=None).strftime(fmt),
-                start.replace(tzinfo=None).strftime(fmt))
-    return db.session.connection().exec_driver_sql(sql, args).all()
-
-
-@pytest.mark.slow
-def test_a_site_week_among_100000_bookings_is_quick(make):
-    """The benchmark's shape: 200 units at 4 sites, 100,000 bookings across a year. The
-    service stays within 3x of fetching the same rows by hand (timings on a busy test
-    machine vary too much for a fixed bound of a few ms; bench/ measures that)."""
-    sites = [make.site() for _ in range(4)]
-    units = {site.id: [Unit(site_id=site.id, kind="desk", name=f"Desk {n}", position=n)
-                       for n in range(50)] for site in sites}
-    db.session.add_all([unit for group in units.values() for unit in group])
-    db.session.commit()
-    _load_a_year_of_bookings(make.user(), [unit for group in units.values() for unit in group])
-    assert db.session.scalar(sa.text("SELECT count(*) FROM bookings")) == 100_000
-    now = berlin(2027, 1, 1)
-    service, raw = [], []
-    for week in range(16):
-        site_units = units[sites[week % 4].id]
-        start = berlin(2027, 1, 11) + timedelta(weeks=week * 3)
-        end = start + timedelta(days=7)
-        begun = time.perf_counter()
-        result = free_intervals(site_units, start, end, now)
-        service.append(time.perf_counter() - begun)
-        begun = time.perf_counter()
-        rows = _raw_busy_query([unit.id for unit in site_units], start, end)
-        raw.append(time.perf_counter() - begun)
-        # Every unit has about ten two-hour bookings a week: free, but split.
-        assert len(rows) >= 400
-        assert all(len(result[unit.id]) >= 6 for unit in site_units)
-    service.sort()
-    raw.sort()
-    median = len(service) // 2
-    assert service[median] < 3 * raw[median] + 0.005, (service, raw)
-    assert service[median] < 0.1, service
 
 
 # --- search_availability ------------------------------------------------------------------

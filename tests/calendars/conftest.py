@@ -15,7 +15,10 @@ from extensions import db
 def _empty_feed_cache(app):
     from calendars.feeds import FeedCache
 
+    from calendars import feed_cache
+
     app.extensions["calendars.feed_cache"] = FeedCache()
+    feed_cache.clear()
     yield
 
 

@@ -31,10 +31,11 @@ def test_approving_confirms_audits_and_mails_the_requester_in_their_language(
     assert entry.actor_id == witten_manager.id
     assert entry.before["status"] == "requested" and entry.after["status"] == "confirmed"
     assert entry.site_id == stored.unit.site_id
-    [mail] = outbox("booking_approved")
+    # The confirmation mail (with its calendar event), in the requester's English.
+    [mail] = outbox("booking_confirmed")
     assert mail.recipient == "rita@example.org"
-    assert mail.subject == "Your booking is confirmed"  # the requester reads English
-    assert "Saal" in mail.body_text
+    assert mail.subject.startswith("Booking confirmed: Saal")
+    assert outbox("booking_approved") == []
 
 
 def test_approval_holds_the_slot_for_payment_when_payment_is_due(
@@ -45,7 +46,10 @@ def test_approval_holds_the_slot_for_payment_when_payment_is_due(
     minutes = app.config["BOOKING_HOLD_MINUTES"]
     assert fresh(booking.id).hold_expires_at == NOW + timedelta(minutes=minutes)
     [mail] = outbox("booking_approved")
-    assert "pay" in mail.subject
+    assert mail.recipient == "rita@example.org"
+    assert "please pay" in mail.subject
+    assert "Saal" in mail.body_text
+    assert outbox("booking_confirmed") == []
 
 
 def test_rejection_needs_a_reason_and_writes_nothing_without_one(
@@ -69,6 +73,9 @@ def test_rejection_frees_the_slot_and_tells_the_requester_why(
     assert free[stored.unit_id] == []
     [mail] = outbox("booking_rejected")
     assert "Room is being painted" in mail.body_text
+    # The calendar event that the request mail added is taken back.
+    [calendar] = mail.attachments
+    assert "METHOD:CANCEL" in calendar["text"]
     [entry] = audit_entries("booking.rejected")
     assert entry.after["reason"] == "Room is being painted"
 
@@ -165,7 +172,7 @@ def test_approve_and_reject_at_the_same_moment_end_in_exactly_one_decision(
                      if entry.subject_id == booking_id
                      and entry.action in ("booking.approved", "booking.rejected")]
         assert len(decisions) == 1
-        mails = [mail for mail in outbox() if mail.kind in ("booking_approved",
+        mails = [mail for mail in outbox() if mail.kind in ("booking_confirmed",
                                                             "booking_rejected")]
         assert len(mails) == booking_ids.index(booking_id) + 1
         db.session.rollback()

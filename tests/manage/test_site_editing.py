@@ -106,7 +106,7 @@ def test_deactivating_a_unit_lists_its_bookings_and_cancels_only_after_confirmat
     assert fresh(upcoming.id).status == "cancelled"
     assert fresh(upcoming.id).status_reason == "The room is being refurbished."
     assert fresh(past.id).status == "confirmed"
-    [mail] = outbox("booking_cancelled_by_manager")
+    [mail] = outbox("booking_cancelled")
     assert mail.recipient == "ben@example.org"
     assert "The room is being refurbished." in mail.body_text
     [cancellation] = audit_entries("booking.cancelled")
@@ -194,7 +194,7 @@ def test_a_closure_clashing_with_hourly_bookings_lists_them_first(
     assert (closure.starts_on, closure.ends_on, closure.reason) == (day, day, "Wasserschaden")
     assert fresh(hourly.id).status == "cancelled"
     assert fresh(daily.id).status == "confirmed"
-    [mail] = outbox("booking_cancelled_by_manager")
+    [mail] = outbox("booking_cancelled")
     assert mail.recipient == "bea@example.org" and "Water damage" in mail.body_text
     [added] = audit_entries("closure.added")
     assert added.after["reason"] == "Wasserschaden"
@@ -291,3 +291,21 @@ def test_a_herne_manager_gets_403_on_every_witten_page(
     assert browser.post(f"/manage/herne/units/{unit.id}/deactivate").status_code == 404
     assert browser.post(f"/manage/herne/closures/{closure.id}/remove").status_code == 404
     assert counts() == before
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_manager_page_renders(make, witten, witten_manager, request_at_witten, browser,
+                                    lang):
+    unit = make.unit(witten, "desk", name="Desk 3")
+    make.closure(witten, (utcnow() + timedelta(days=3)).date())
+    browser.login(witten_manager)
+    for path in ("/manage/", "/manage/witten", "/manage/witten/units",
+                 "/manage/witten/units/new", f"/manage/witten/units/{unit.id}/edit",
+                 "/manage/witten/hours", "/manage/witten/closures", "/manage/witten/audit",
+                 "/manage/witten/requests", "/manage/witten/day",
+                 "/manage/witten/day?date=2027-03-16"):
+        separator = "&" if "?" in path else "?"
+        response = browser.get(f"{path}{separator}lang={lang}")
+        assert response.status_code == 200, path
+    day = browser.get("/manage/witten/day?date=2027-03-16").get_data(as_text=True)
+    assert "Saal" in day  # the requested booking of that day

@@ -1,6 +1,5 @@
 """Security headers, production settings, cookies, CSRF, upload size, no enumeration."""
 import re
-from pathlib import Path
 
 import pytest
 

@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 from bookings.models import Booking
-from bookings.tenancy_models import Tenancy
 from tests.api.conftest import berlin, error_of, local, next_weekday
 from tests.tenancies.conftest import fresh, mails
 
@@ -170,3 +169,39 @@ def test_move_over_the_api_refuses_busy_and_other_kind_units(api, lab, make, cou
     assert rows(counts) == before
     assert fresh(Booking, booking.id).unit_id == lab.desk_a.id
     assert mails("booking_moved") == []
+
+
+def test_answers_match_the_openapi_document(api, lab, make):
+    from tests.api.test_openapi import assert_documented
+
+    document = api.anonymous().get("/openapi.json").get_json()
+    thursday = next_weekday(3)
+    clash = make.booking(lab.desk_a, user=lab.member, starts_at=_instant(thursday, 10),
+                         ends_at=_instant(thursday, 12))
+    api.as_user(lab.partner_admin)
+    created = api.post("/tenancies", json=_application(lab, thursday))
+    assert_documented(document, "POST", "/tenancies", created)
+    assert_documented(document, "POST", "/tenancies", api.post("/tenancies", json={}))
+    tenancy_id = created.get_json()["id"]
+    assert_documented(document, "GET", "/tenancies", api.get("/tenancies"))
+    api.as_user(lab.witten_manager)
+    assert_documented(document, "GET", "/tenancies", api.get("/tenancies?status=requested"))
+    assert_documented(document, "GET", "/tenancies/{tenancy_id}", api.get(f"/tenancies/{tenancy_id}"))
+    approve = f"/tenancies/{tenancy_id}/approve"
+    assert_documented(document, "POST", "/tenancies/{tenancy_id}/approve",
+                      api.post(approve, json={"monthly_fee_cents": 1}))
+    assert_documented(document, "POST", "/bookings/{booking_id}/move",
+                      api.post(f"/bookings/{clash.id}/move", json={"unit_id": lab.desk_b.id}))
+    assert_documented(document, "POST", "/bookings/{booking_id}/move",
+                      api.post(f"/bookings/{clash.id}/move", json={"unit_id": lab.shelf.id}))
+    assert_documented(document, "POST", "/tenancies/{tenancy_id}/approve",
+                      api.post(approve, json={"monthly_fee_cents": 1, "ends_on": None}))
+    assert_documented(document, "POST", "/tenancies/{tenancy_id}/approve",
+                      api.post(approve, json={"monthly_fee_cents": 1}))
+    assert_documented(document, "POST", "/tenancies/{tenancy_id}/end",
+                      api.post(f"/tenancies/{tenancy_id}/end",
+                               json={"ends_on": thursday.isoformat()}))
+    assert_documented(document, "POST", "/tenancies/{tenancy_id}/reject",
+                      api.post(f"/tenancies/{tenancy_id}/reject", json={"reason": "x"}))
+    assert_documented(document, "GET", "/tenancies/{tenancy_id}",
+                      api.as_user(lab.herne_manager).get(f"/tenancies/{tenancy_id}"))

@@ -89,12 +89,10 @@ def test_a_thursday_tenancy_across_the_dst_change_stays_at_nine_to_four(lab):
     booked = occurrences(tenancy.id)
     assert [(b.starts_at.hour, b.ends_at.hour) for b in booked] == [
         (8, 15), (8, 15), (7, 14), (7, 14)]  # UTC: +01:00, then +02:00
-    local = [b.starts_at.astimezone(berlin(2027, 1, 1).tzinfo) for b in booked]
     assert all(b.starts_at == berlin(day.year, day.month, day.day, 9) and
                b.ends_at == berlin(day.year, day.month, day.day, 16)
                for b, day in zip(booked, [date(2027, 3, 18), date(2027, 3, 25),
                                           date(2027, 4, 1), date(2027, 4, 8)]))
-    assert len(local) == 4
 
 
 def test_whole_day_tenancy_runs_from_local_midnight_to_midnight(make, lab):
@@ -234,13 +232,13 @@ def test_a_booking_that_wins_the_race_refuses_the_whole_approval(lab, make, coun
     make.booking(lab.desk_a, user=lab.member, starts_at=berlin(2027, 3, 25, 15),
                  ends_at=berlin(2027, 3, 25, 17))
     looked = []
-    original = module._clashing_bookings
+    original = module.clashing_bookings
 
     def blind_first_look(*args):
         looked.append(1)
         return [] if len(looked) == 1 else original(*args)
 
-    monkeypatch.setattr(module, "_clashing_bookings", blind_first_look)
+    monkeypatch.setattr(module, "clashing_bookings", blind_first_look)
     before = counts()
     with pytest.raises(BookingConflict) as lost:
         approve_tenancy(lab.witten_manager, tenancy, now=NOW, monthly_fee_cents=1)
