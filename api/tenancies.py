@@ -181,6 +181,7 @@ def get_tenancy(tenancy_id):
 def approve_tenancy(tenancy_id):
     actor = require_caller()
     tenancy = _visible_tenancy(actor, tenancy_id)
+    _require_decider(actor, tenancy)
     body = Fields(json_object(), allowed={"monthly_fee_cents", "ends_on"})
     fee = body.integer("monthly_fee_cents", required=True, minimum=0)
     ends_on = _date(body, "ends_on")
@@ -191,10 +192,17 @@ def approve_tenancy(tenancy_id):
     return jsonify(tenancy_json(tenancy, actor, now))
 
 
+def _require_decider(actor, tenancy):
+    # The applicant sees the tenancy but may not decide it: 403 before judging the body.
+    if not policy.can_decide_tenancy(actor, tenancy):
+        raise NotAllowed()
+
+
 @bp.post("/tenancies/<int:tenancy_id>/reject")
 def reject_tenancy(tenancy_id):
     actor = require_caller()
     tenancy = _visible_tenancy(actor, tenancy_id)
+    _require_decider(actor, tenancy)
     body = Fields(json_object(optional=True), allowed={"reason"})
     reason = body.string("reason", max_length=500)
     body.check()
@@ -207,6 +215,7 @@ def reject_tenancy(tenancy_id):
 def end_tenancy(tenancy_id):
     actor = require_caller()
     tenancy = _visible_tenancy(actor, tenancy_id)
+    _require_decider(actor, tenancy)
     body = Fields(json_object(), allowed={"ends_on", "reason"})
     ends_on = _date(body, "ends_on", required=True)
     reason = body.string("reason", max_length=500)

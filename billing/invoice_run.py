@@ -7,7 +7,6 @@ remembers every booking and tenancy month; a second run, also a concurrent one, 
 nothing twice). Bookings paid through Stripe get their own invoice when they are paid
 (``issue_paid_booking_invoice``).
 """
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 

@@ -17,7 +17,7 @@ from billing import invoices as invoice_services
 from billing.datev import export_datev
 from billing.invoice_models import Invoice, InvoiceLine
 from billing.invoice_pdf import euro
-from billing.reminders import open_invoices_query
+from billing.reminders import mark_transfer_received, open_invoices_query
 from core.errors import NotAllowed, NotFound, ValidationError
 from core.time import local_date, utcnow
 from extensions import db
@@ -122,7 +122,7 @@ def open_invoices():
 def mark_paid(invoice_id):
     _require_administrator()
     invoice = _visible_invoice(invoice_id)
-    invoice_services.mark_transfer_received(invoice, actor=current_user, now=utcnow(),
+    mark_transfer_received(invoice, actor=current_user, now=utcnow(),
                                             reference=request.form.get("reference"))
     flash(_("Invoice %(number)s is marked as paid.", number=invoice.number), "success")
     return redirect(url_for("invoices.open_invoices"))

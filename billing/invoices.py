@@ -294,7 +294,7 @@ def issue_credit_note(invoice, lines="full", *, reason, now, actor=None):
     invoice_id = invoice.id
 
     def work():
-        locked = _lock_invoice(invoice_id)
+        locked = lock_invoice(invoice_id)
         if lines == "full":
             already = _credited_line_ids(locked.id)
             chosen = [line for line in locked.lines if line.id not in already]
@@ -308,7 +308,7 @@ def issue_credit_note(invoice, lines="full", *, reason, now, actor=None):
     return run_in_transaction(work)
 
 
-def _lock_invoice(invoice_id):
+def lock_invoice(invoice_id):
     invoice = db.session.scalar(
         sa.select(Invoice).where(Invoice.id == invoice_id).with_for_update()
         .execution_options(populate_existing=True)
@@ -331,7 +331,7 @@ def credit_cancelled_booking(booking, *, now, actor=None, reason=None):
     )
     if item is None:
         return None
-    invoice = _lock_invoice(item.invoice_id)
+    invoice = lock_invoice(item.invoice_id)
     lines = [line for line in invoice.lines
              if line.booking_id == booking.id and line.id not in _credited_line_ids(invoice.id)]
     if not lines:
@@ -406,25 +406,3 @@ def register_hooks():
 
     invoice_run.connect()
     invoice_privacy.register_hooks()
-
-
-# --- payment follow-up -------------------------------------------------------------------
-
-def mark_transfer_received(invoice, *, actor, now, reference=None):
-    """Record that an open invoice was paid by bank transfer. Raises InvalidTransition
-    when it is not open (paid, credited) or is a credit note."""
-    invoice_id = invoice.id
-
-    def work():
-        locked = _lock_invoice(invoice_id)
-        if locked.kind != InvoiceKind.INVOICE or locked.payment_state != PaymentState.OPEN:
-            raise InvalidTransition("invoice_not_open", number=locked.number)
-        locked.payment_state = PaymentState.PAID
-        locked.paid_at = now
-        locked.payment_method = "transfer"
-        locked.payment_reference = (reference or "").strip()[:120] or None
-        record("invoice.paid", locked, actor=actor, now=now,
-               after={"method": "transfer", "reference": locked.payment_reference})
-        return locked
-
-    return run_in_transaction(work)

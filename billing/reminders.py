@@ -1,4 +1,4 @@
-"""Invoice mails and the dunning of open invoices.
+"""Invoice mails, the dunning of open invoices and payments received by bank transfer.
 
 An invoice that is still open ``REMINDER_AFTER_DAYS`` after its due date gets a friendly
 payment reminder (Zahlungserinnerung); still open ``DUNNING_AFTER_DAYS`` after that, a
@@ -12,8 +12,10 @@ from flask import current_app
 
 from accounts.models import Membership, MembershipRole, User
 from billing.invoice_models import EInvoiceFormat, Invoice, InvoiceKind, PaymentState
+from billing.invoices import lock_invoice
 from core.audit import record
 from core.db import run_in_transaction
+from core.errors import InvalidTransition
 from core.outbox import attachment, enqueue_mail
 from core.time import local_date
 from core.urls import absolute_url
@@ -114,3 +116,23 @@ def send_payment_reminders(*, now):
         if run_in_transaction(work):
             sent += 1
     return sent
+
+
+def mark_transfer_received(invoice, *, actor, now, reference=None):
+    """Record that an open invoice was paid by bank transfer. Raises InvalidTransition
+    when it is not open (paid, credited) or is a credit note."""
+    invoice_id = invoice.id
+
+    def work():
+        locked = lock_invoice(invoice_id)
+        if locked.kind != InvoiceKind.INVOICE or locked.payment_state != PaymentState.OPEN:
+            raise InvalidTransition("invoice_not_open", number=locked.number)
+        locked.payment_state = PaymentState.PAID
+        locked.paid_at = now
+        locked.payment_method = "transfer"
+        locked.payment_reference = (reference or "").strip()[:120] or None
+        record("invoice.paid", locked, actor=actor, now=now,
+               after={"method": "transfer", "reference": locked.payment_reference})
+        return locked
+
+    return run_in_transaction(work)

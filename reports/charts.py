@@ -22,7 +22,8 @@ def _open_svg(width, height, title, desc):
     title_id, desc_id = f"chart-title-{number}", f"chart-desc-{number}"
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'viewBox="0 0 {width} {height}" width="100%" style="max-width: {width * 1.6:.0f}px" '
+        f'preserveAspectRatio="xMinYMin meet" '
         f'aria-labelledby="{title_id} {desc_id}" font-family="sans-serif" font-size="11">',
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(desc)}</desc>',

@@ -68,25 +68,37 @@ def booked_open_seconds(period, dialect=None):
     if d.postgresql:
         # One integer key (site, day): the calendar can only be joined after the days of
         # each booking are generated, an equality join instead of a range test.
+        recursive, expansion = "", ""
         days_join = (f"CROSS JOIN LATERAL generate_series(t.first_no, t.last_no) AS d(n) "
                      f"JOIN cal c ON c.day_key = t.site_id * {DAY_KEY} + d.n")
+        source = "t"
     else:
-        days_join = ("JOIN cal c ON c.site_id = t.site_id "
-                     "AND c.day_no BETWEEN t.first_no AND t.last_no")
+        # SQLite has no generate_series: a recursive CTE adds the further days of the few
+        # bookings that span several, and the calendar is joined by equality (indexed).
+        recursive = "RECURSIVE"
+        expansion = """,
+        span(unit_id, site_id, starts_at, ends_at, n, last_no) AS (
+            SELECT unit_id, site_id, starts_at, ends_at, first_no, last_no FROM t
+            UNION ALL
+            SELECT unit_id, site_id, starts_at, ends_at, n + 1, last_no FROM span
+            WHERE n < last_no
+        )"""
+        days_join = f"JOIN cal c ON c.day_key = t.site_id * {DAY_KEY} + t.n"
+        source = "span AS t"
     sql = f"""
-        WITH cal(site_id, day_no, opens_at, closes_at, week_no, month_no, day_key) AS (
+        WITH {recursive} cal(site_id, day_no, opens_at, closes_at, week_no, month_no, day_key) AS (
             VALUES {calendar_values(d, period)}
         ),
-        t AS (
+        t AS {d.materialized} (
             SELECT b.unit_id, u.site_id, b.starts_at, b.ends_at,
                    {first_no} AS first_no, {final_no} AS last_no
             FROM bookings b JOIN units u ON u.id = b.unit_id
             WHERE b.status = 'confirmed' AND u.site_id IN ({d.ints(period.site_ids)})
               AND b.starts_at < {d.instant(period.ends_at)}
               AND b.ends_at > {d.instant(period.starts_at)}
-        )
+        ){expansion}
         SELECT t.unit_id, c.week_no, c.month_no, SUM({overlap}) AS seconds
-        FROM t {days_join}
+        FROM {source} {days_join}
         WHERE t.starts_at < c.closes_at AND t.ends_at > c.opens_at
         GROUP BY t.unit_id, c.week_no, c.month_no
     """

@@ -4,15 +4,12 @@ Values placed into the SQL text are only numbers and instants that the report co
 itself (never user input), so they are written as literals: the calendar of a yearly report
 has over a thousand rows, more than is comfortable as bind parameters.
 """
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
 from core.time import UTC
 from extensions import db
-
-BERLIN_NAME = "Europe/Berlin"
-
 
 class Dialect:
     """SQL snippets for the connected database; ``period`` supplies the local calendar."""
@@ -62,11 +59,6 @@ class Dialect:
         if self.postgresql:
             return f"CAST(({column} ->> '{key}') AS BIGINT)"
         return f"CAST(json_extract({column}, '$.{key}') AS INTEGER)"
-
-    def json_text(self, column, key):
-        if self.postgresql:
-            return f"({column} ->> '{key}')"
-        return f"CAST(json_extract({column}, '$.{key}') AS TEXT)"
 
     # --- local calendar ---------------------------------------------------------------
     # Local time is UTC plus the offset in force, which changes at a few known instants in
@@ -155,7 +147,3 @@ def run(sql):
         # Group in memory rather than sorting on disk (a yearly report groups ~100k rows).
         db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     return db.session.execute(sa.text(sql)).all()
-
-
-def day_after(day):
-    return day + timedelta(days=1)

@@ -4,8 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from billing.invoices import mark_transfer_received
-from billing.reminders import send_payment_reminders
+from billing.reminders import mark_transfer_received, send_payment_reminders
 from core.models import OutboxMessage
 from extensions import db
 from tests.invoices.conftest import NOW, berlin, invoice, on_account, run_month
