@@ -36,7 +36,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.http_harness import (  # noqa: E402
-    BLOCKING, Client, Gunicorn, api_users, bench_database, count_overlaps, database_engine,
+    Client, Gunicorn, api_users, bench_database, count_overlaps, database_engine,
     database_kind, format_statuses, missing_ids, percentile, prepare_database, print_table,
     run_together, statuses, warm_up,
 )

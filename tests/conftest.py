@@ -39,11 +39,11 @@ def _clean_database(request):
         tables = [t for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
+                # DELETE is far cheaper than TRUNCATE on small tables; replica mode
+                # skips the triggers that guard issued invoices (test data only).
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            for table in tables:
+                connection.execute(table.delete())
 
 
 @pytest.fixture

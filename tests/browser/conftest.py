@@ -154,6 +154,7 @@ class Journey:
             .get_by_role("link", name="English").click()
         self.page.wait_for_load_state()
         assert self.page.locator("html").get_attribute("lang") == "en"
+        self.step("home page")
 
     def assert_clean(self):
         problems = self.errors + self.violations
