@@ -1,6 +1,5 @@
 """Funding programmes: subsidies in quotes and bookings, the ledger, and the budget that
 holds even when many bookings race for the last euros."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from bookings.services import cancel_booking, create_booking, expire_holds
 from core.models import AuditEntry
 from core.time import add_steps, local_midnight, utcnow
 from extensions import db
+from tests.concurrency import race
 from tests.billing.conftest import add_programme, next_weekday, set_price, startup
 
 
@@ -148,32 +148,20 @@ def test_racing_bookings_never_overdraw_the_budget(app, make):
         people.append((make.user(organisation=organisation).id, organisation.id))
     day = next_weekday(0)
     db.session.rollback()  # SQLite: the test's own session must not hold the write lock
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
 
-    def run(index):
+    def load(index):
         from accounts.models import Organisation, User
         from spaces.models import Unit
 
-        with app.app_context():
-            try:
-                user = db.session.get(User, people[index][0])
-                organisation = db.session.get(Organisation, people[index][1])
-                unit = db.session.get(Unit, units[index])
-                db.session.rollback()
-                barrier.wait(timeout=60)
-                booking = book(user, unit, day, organisation=organisation)
-                results[index] = booking.price["subsidy_cents"]
-            except Exception as error:  # noqa: BLE001 - inspected below
-                results[index] = error
-            finally:
-                db.session.remove()
+        return (db.session.get(User, people[index][0]),
+                db.session.get(Organisation, people[index][1]),
+                db.session.get(Unit, units[index]))
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    def act(index, loaded):
+        user, organisation, unit = loaded
+        return book(user, unit, day, organisation=organisation).price["subsidy_cents"]
+
+    results = race(app, workers, act, prepare=load)
     assert all(isinstance(result, int) for result in results), results
     db.session.rollback()
     committed = db.session.get(FundingProgramme, programme).committed_cents

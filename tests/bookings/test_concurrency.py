@@ -1,6 +1,5 @@
 """Races: many workers, each with its own app context, session and connection, released
 together by a barrier. The database, not luck, keeps bookings from overlapping."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from bookings.models import Booking
 from bookings.services import create_booking, create_series
 from core.errors import BookingConflict
 from extensions import db
+from tests.concurrency import race as shared_race
 from spaces.models import Site, Unit
 from tests.bookings.conftest import NOW, berlin
 
@@ -37,30 +37,15 @@ def worker_count():
 
 def race(app, workers, action):
     """Run ``action(index)`` in ``workers`` threads at once; return results or exceptions."""
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
 
-    def run(index):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=60)
-                result = action(index)
-                if isinstance(result, Booking):
-                    # Read what the test needs while this worker's session is alive.
-                    result = Won(result.id, result.unit_id, result.status)
-                results[index] = result
-            except Exception as error:  # noqa: BLE001 - the test inspects every outcome
-                results[index] = error
-            finally:
-                db.session.remove()
+    def act(index, _):
+        result = action(index)
+        if isinstance(result, Booking):
+            # Read what the test needs while this worker's session is alive.
+            result = Won(result.id, result.unit_id, result.status)
+        return result
 
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    return shared_race(app, workers, act)
 
 
 def overlaps():

@@ -189,15 +189,16 @@ def test_manager_moves_the_clashing_booking_and_approves_a_tenancy(app, demo, jo
     page = journey.page
     thursday = upcoming(3)
     with app.app_context():
-        desk_1, desk_2 = unit_named("bochum", "Schreibtisch 1"), unit_named("bochum", "Schreibtisch 2")
-        desk_2_id = desk_2.id
+        desk_1 = unit_named("bochum", "Schreibtisch 1")
+        desk_2_id = unit_named("bochum", "Schreibtisch 2").id
         coworker = db.session.scalar(sa.select(User).where(User.email == COWORKER))
         partner = db.session.scalar(sa.select(User).where(User.email == PARTNER))
         organisation = db.session.scalar(sa.select(Organisation).where(
             Organisation.name.startswith("Sparkasse")))
-        clash = create_booking(coworker, unit=desk_1, starts_at=localize(datetime.combine(thursday, time(10))),
-                               ends_at=localize(datetime.combine(thursday, time(12))),
-                               now=utcnow(), terms_accepted=True)
+        clash = create_booking(
+            coworker, unit=desk_1, starts_at=localize(datetime.combine(thursday, time(10))),
+            ends_at=localize(datetime.combine(thursday, time(12))), now=utcnow(),
+            terms_accepted=True)
         clash_id = clash.id
         tenancy = request_tenancy(
             partner, organisation=organisation, units=[desk_1], weekdays=["TH"],

@@ -1,6 +1,5 @@
 """Invoice numbers: gapless and unique per series and year, also under concurrency; an
 issued invoice cannot be changed (database triggers)."""
-import threading
 from datetime import date, datetime, timezone
 
 import pytest
@@ -12,6 +11,7 @@ from billing.invoices import LineDraft, issue_document
 from billing.numbering import draw_number
 from core.db import run_in_transaction
 from extensions import db
+from tests.concurrency import race
 from tests.invoices.conftest import NOW
 
 
@@ -50,24 +50,7 @@ def test_concurrent_issuers_get_gapless_unique_numbers(app, make):
     organisation_id = make.organisation().id
     db.session.rollback()  # release SQLite's write lock (every transaction takes it)
     workers = 12 if db.engine.dialect.name == "postgresql" else 6
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
-
-    def run(index):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=60)
-                results[index] = _issue(organisation_id)
-            except Exception as error:  # noqa: BLE001 - the test looks at every outcome
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = race(app, workers, lambda index, _: _issue(organisation_id))
     assert sorted(map(str, results)) == [f"SL-2026-{n:05d}" for n in range(1, workers + 1)]
     stored = db.session.scalars(sa.select(Invoice.sequence).order_by(Invoice.sequence)).all()
     assert stored == list(range(1, workers + 1))
