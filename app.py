@@ -125,83 +125,60 @@ def _compile_translations():
 def _register_blueprints(app):
     from accounts.views import bp as accounts_bp
     from api import bp as api_bp
-    from bookings.views import bp as bookings_bp
-    from bookings.tenancy_views import bp as tenancies_bp
-    from calendars.views import bp as calendars_bp
-    from core.pages import bp as pages_bp
-    from spaces.management import bp as manage_bp
-    # The manager's booking pages (queue, check-in) join the manage blueprint from bookings,
-    # which may import spaces (not the other way round); before it is registered.
-    import bookings.management_views  # noqa: F401
-    from spaces.views import bp as spaces_bp
-
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(spaces_bp)
-    app.register_blueprint(manage_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(bookings_bp)
-    app.register_blueprint(tenancies_bp)
-    from bookings.waitlist_views import bp as waitlist_bp
-
-    app.register_blueprint(waitlist_bp)
-    app.register_blueprint(calendars_bp)
-    app.register_blueprint(api_bp)
+    from billing.invoice_views import bp as invoices_bp
     from billing.views import bp as billing_bp
     from billing.webhooks import bp as billing_webhooks_bp
-
-    app.register_blueprint(billing_bp)
-    app.register_blueprint(billing_webhooks_bp)
-    from billing.invoice_views import bp as invoices_bp
-
-    app.register_blueprint(invoices_bp)
+    from bookings.tenancy_views import bp as tenancies_bp
+    from bookings.views import bp as bookings_bp
+    from bookings.waitlist_views import bp as waitlist_bp
+    from calendars.views import bp as calendars_bp
     from core.health import bp as health_bp
+    from core.pages import bp as pages_bp
     from privacy.views import bp as privacy_bp
-
-    app.register_blueprint(health_bp)
-    app.register_blueprint(privacy_bp)
     from reports.views import bp as reports_bp
+    from spaces.management import bp as manage_bp
+    from spaces.views import bp as spaces_bp
 
-    app.register_blueprint(reports_bp)
+    # The manager's booking pages (queue, check-in) join the manage blueprint from
+    # bookings, which may import spaces (not the other way round); before it is registered.
+    import bookings.management_views  # noqa: F401
+
+    for blueprint in (
+        pages_bp, spaces_bp, manage_bp, accounts_bp, bookings_bp, tenancies_bp, waitlist_bp,
+        calendars_bp, api_bp, billing_bp, billing_webhooks_bp, invoices_bp, health_bp,
+        privacy_bp, reports_bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def _register_cli(app):
     from accounts.cli import users_cli
+    from billing.invoice_cli import billing_cli
     from bookings.cli import bookings_cli
-    from calendars.cli import calendars_cli
-    from core.cli import outbox_cli
     from bootstrap import demo_data_command
-
-    app.cli.add_command(users_cli)
-    app.cli.add_command(bookings_cli)
-    app.cli.add_command(calendars_cli)
-    app.cli.add_command(outbox_cli)
-    app.cli.add_command(demo_data_command)
+    from calendars.cli import calendars_cli
     from core.backup import backup_command, restore_command
+    from core.cli import outbox_cli
     from privacy.cli import privacy_cli
 
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(privacy_cli)
-    from billing.invoice_cli import billing_cli
-
-    app.cli.add_command(billing_cli)
+    for command in (
+        users_cli, bookings_cli, calendars_cli, outbox_cli, demo_data_command, backup_command,
+        restore_command, privacy_cli, billing_cli,
+    ):
+        app.cli.add_command(command)
 
 
 def _register_hooks():
-    from billing.prices import register_hooks as register_billing_hooks
-
-    register_billing_hooks()
+    """Higher layers answer the questions of lower ones (core.hooks) and react to
+    booking signals, written in the transaction of each change."""
     from billing.invoices import register_hooks as register_invoice_hooks
-
-    register_invoice_hooks()
-
+    from billing.prices import register_hooks as register_billing_hooks
+    from bookings import notifications, waitlist
     from bookings.site_changes import register_hooks as register_booking_hooks
 
+    register_billing_hooks()
+    register_invoice_hooks()
     register_booking_hooks()
-
-    # Booking mails and waitlist offers, written in the transaction of each change.
-    from bookings import notifications, waitlist
-
     notifications.connect()
     waitlist.connect()
 

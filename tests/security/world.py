@@ -76,6 +76,8 @@ def build_world(make):
     db.session.commit()
     membership_id = db.session.scalar(sa.select(Membership.id).where(
         Membership.user_id == member.id))
+    # End the read transaction: on SQLite it would keep other connections (/readyz) waiting.
+    db.session.rollback()
 
     return World(
         emails={"member": "member@example.org", "org_admin": "orgadmin@example.org",
