@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, TestConfig, config_from_environment
 from extensions import babel, csrf, db, login_manager, migrate
@@ -15,6 +16,9 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     """Build the app. ``config`` is a config class or a dict of overrides (tests)."""
     app = Flask(__name__, instance_relative_config=False, instance_path=str(BASE_DIR / "instance"))
+    # Ids in URLs fit the database's INTEGER columns: a larger number is a 404, not an
+    # overflow inside the driver (a 500).
+    app.url_map.converters["int"] = DatabaseIdConverter
     config_class = config if isinstance(config, type) else config_from_environment()
     app.config.from_object(config_class)
     if isinstance(config, dict):
@@ -120,6 +124,12 @@ def _compile_translations():
         with tmp_path.open("wb") as mo_file:
             write_mo(mo_file, catalog)
         tmp_path.replace(mo_path)
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _register_blueprints(app):

@@ -76,10 +76,8 @@ def build_world(make):
     db.session.commit()
     membership_id = db.session.scalar(sa.select(Membership.id).where(
         Membership.user_id == member.id))
-    # End the read transaction: on SQLite it would keep other connections (/readyz) waiting.
-    db.session.rollback()
 
-    return World(
+    world = World(
         emails={"member": "member@example.org", "org_admin": "orgadmin@example.org",
                 "other_manager": "herne.manager@example.org",
                 "manager": "witten.manager@example.org", "chamber_admin": "chamber@example.org"},
@@ -92,3 +90,7 @@ def build_world(make):
             "section": "occupancy", "filename": "style.css",
         },
     )
+    # Reading the ids refreshed rows in a new transaction, which on SQLite takes the write
+    # lock (BEGIN IMMEDIATE) and would keep other connections (/readyz) waiting: end it.
+    db.session.rollback()
+    return world
