@@ -9,6 +9,9 @@ from core.errors import DomainError, ValidationError
 from core.time import parse_instant
 
 
+INTEGER_MAX = 2**31 - 1
+
+
 class InvalidJson(DomainError):
     status = 400
     code = "invalid_json"
@@ -69,6 +72,10 @@ class Fields:
         if max_length is not None and len(value) > max_length:
             self.fail(name, "too_long")
             return None
+        # PostgreSQL text cannot hold NUL (the driver would fail with a 500).
+        if "\x00" in value:
+            self.fail(name, "must_be_string")
+            return None
         return value
 
     def integer(self, name, *, required=False, minimum=None, maximum=None):
@@ -81,7 +88,11 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(name, "must_be_integer")
             return None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        # Every integer we store fits a 32-bit INTEGER column; larger ones would overflow
+        # in the database driver (a 500) instead of being refused here.
+        maximum = INTEGER_MAX if maximum is None else min(maximum, INTEGER_MAX)
+        minimum = -INTEGER_MAX if minimum is None else minimum
+        if value < minimum or value > maximum:
             self.fail(name, "out_of_range")
             return None
         return value
