@@ -32,8 +32,8 @@ class UTCDateTime(sa.TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
+        if value is None or value.tzinfo is timezone.utc:
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
@@ -44,8 +44,13 @@ def is_postgresql():
 
 
 @event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record):
+def _configure_connection(dbapi_connection, connection_record):
     module = type(dbapi_connection).__module__
+    if module.startswith("psycopg"):
+        # Sessions in UTC: timestamps come back in UTC already (no conversion per value).
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+        return
     if not module.startswith("sqlite3"):
         return
     # We emit BEGIN ourselves (below) so that every SQLite transaction takes the write
