@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, DEFAULT_SECRET_KEY, ConfigurationError, ProductionConfig
 from core.models import OutboxMessage
@@ -76,7 +77,7 @@ def test_production_sends_hsts(make_app):
 
 
 def _sample_value(converter):
-    return "1" if type(converter).__name__ == "IntegerConverter" else "x"
+    return "1" if isinstance(converter, IntegerConverter) else "x"
 
 
 def test_every_state_changing_form_needs_a_csrf_token(make_app):
