@@ -9,12 +9,13 @@ from flask_login import current_user, login_required
 
 from accounts import policy
 from accounts.models import Organisation, OrganisationKind
-from billing import checkout, deminimis, funding
+from billing import on_account as billing_accounts
+from billing import checkout, deminimis, funding, stripe_gateway
 from billing.messages import NOTICES
 from billing.models import FundingKind, FundingProgramme
 from core.errors import DomainError, ValidationError
 from core.time import local_date, utcnow
-from core.web import flash_error
+from core.web import flash_error, local_datetime
 from extensions import db
 from spaces.models import Site
 
@@ -118,6 +119,33 @@ def programme(programme_id):
     ), status
 
 
+# --- billed on account ----------------------------------------------------------------------
+
+@bp.get("/accounts")
+@login_required
+def accounts():
+    _require_chamber_admin()
+    return render_template("billing/accounts.html",
+                           rows=billing_accounts.organisations_with_billing())
+
+
+@bp.post("/accounts/<int:organisation_id>")
+@login_required
+def set_account(organisation_id):
+    _require_chamber_admin()
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    on_account = request.form.get("on_account") == "1"
+    billing_accounts.set_billed_on_account(current_user, organisation, on_account, now=utcnow())
+    if on_account:
+        flash(_("%(name)s is billed monthly on account.", name=organisation.name), "success")
+    else:
+        flash(_("%(name)s pays each booking by card (Stripe).", name=organisation.name),
+              "success")
+    return redirect(url_for("billing.accounts"))
+
+
 # --- de-minimis -----------------------------------------------------------------------------
 
 def _organisation(organisation_id):
@@ -182,7 +210,18 @@ def pay(booking_id):
     booking = get_booking(booking_id)
     if not policy.can_view_booking(current_user, booking):
         abort(403)
-    url = checkout.checkout_url(booking, utcnow())
+    now = utcnow()
+    if checkout.needs_checkout(booking, now):
+        try:
+            checkout.start_checkout(booking, now)
+        except stripe_gateway.PaymentProviderError:
+            # Nothing was stored: the booking stays held and "Pay now" tries again.
+            flash(_("Payment could not be started: the payment service cannot be reached "
+                    "right now. Your booking stays reserved until %(until)s; please press "
+                    "\"Pay now\" again in a moment.",
+                    until=local_datetime(booking.hold_expires_at, "short")), "error")
+            return redirect(url_for("bookings.detail", booking_id=booking.id))
+    url = checkout.checkout_url(booking, now)
     if url is None:
         flash(_("No payment is due for this booking right now."), "info")
         return redirect(url_for("bookings.detail", booking_id=booking.id))

@@ -11,9 +11,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts.policy import can_book, can_cancel_booking, can_view_booking
+from accounts.policy import can_book, can_cancel_booking, can_check_in, can_view_booking
 from accounts.views import safe_next_url
-from bookings import display, services
+from bookings import checkin, display, services
 from bookings.forms import WEEKDAY_CODES, BookingForm, CancelForm, SearchForm
 from bookings.models import Booking
 from bookings.recurrence import Recurrence
@@ -254,7 +254,33 @@ def detail(booking_id):
         now=now, may_cancel=may_cancel, cancel_form=CancelForm(),
         # Only managers may cancel after the start, and they must say why.
         asks_reason=may_cancel and booking.starts_at <= now,
+        may_check_in=_may_check_in(booking, now),
     )
+
+
+def _may_check_in(booking, now):
+    """Whether the page offers "Check in": the rules of ``checkin.check_in``, now."""
+    if booking.status != "confirmed" or booking.checked_in_at is not None:
+        return False
+    if not can_check_in(current_user, booking):
+        return False
+    opens, closes = checkin.check_in_window(booking, current_user)
+    return opens <= now < closes
+
+
+@bp.post("/bookings/<int:booking_id>/check-in")
+@login_required
+def check_in(booking_id):
+    booking = _viewable_booking(booking_id)
+    if not can_check_in(current_user, booking):
+        abort(403)
+    try:
+        checkin.check_in(current_user, booking, now=utcnow())
+    except DomainError as error:
+        flash_error(error)
+    else:
+        flash(_("You are checked in. Welcome to the lab!"), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking.id))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

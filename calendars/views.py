@@ -296,3 +296,5 @@ def _flash_result(result):
     if result.clashes:
         flash(_("%(count)s events clash with bookings of this unit and were not imported; "
                 "see the list below.", count=len(result.clashes)), "error")
+
+from calendars import web_views  # noqa: E402,F401 - adds the web calendar routes to bp

@@ -100,4 +100,6 @@ def _bump_on_commit(connection):
 
 @event.listens_for(Engine, "rollback")
 def _forget_on_rollback(connection):
-    connection.info.pop("wrote", None)
+    # A connection lost to the database has no info left to forget (and must not reconnect).
+    if not connection.invalidated:
+        connection.info.pop("wrote", None)

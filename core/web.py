@@ -4,10 +4,11 @@ Domain errors become a JSON error (under /api/) or a friendly page, in one place
 """
 import logging
 
-from flask import flash, jsonify, render_template, request
+from flask import flash, jsonify, make_response, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import DomainError
@@ -38,6 +39,7 @@ HTTP_MESSAGES = {
     413: _l("The upload is too large."),
     429: _l("Too many requests. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again later."),
+    503: _l("The service is briefly unavailable. Please try again in a moment."),
 }
 
 
@@ -56,6 +58,12 @@ def error_page(status, message):
 
 
 def register_error_handlers(app):
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in
+    # reverse): a connection lost after the response was made must not turn it into a 500.
+    @app.teardown_appcontext
+    def end_session(_error):
+        discard_session()
+
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
         db.session.rollback()
@@ -81,6 +89,24 @@ def register_error_handlers(app):
             return json_error(status, HTTP_CODES.get(status, "error"), message)
         return error_page(status, message)
 
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error):
+        if not error.connection_invalidated:
+            return handle_unexpected_error(error)
+        # The database connection was lost (restart, failover, terminated backend): the
+        # transaction is gone as a whole, the pool reconnects on the next checkout.
+        _rollback_quietly()
+        log.warning("database connection lost on %s %s: %s", request.method, request.path,
+                    str(error.orig).strip().splitlines()[0] if error.orig else error,
+                    extra=_error_context())
+        message = str(HTTP_MESSAGES[503])
+        if wants_json():
+            response = json_error(503, "unavailable", message)
+        else:
+            response = make_response(error_page(503, message))
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(Exception)
     def handle_unexpected_error(error):
         db.session.rollback()
@@ -91,6 +117,28 @@ def register_error_handlers(app):
         if wants_json():
             return json_error(500, "internal", message)
         return error_page(500, message)
+
+
+def _rollback_quietly():
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is already gone; drop the session with it
+        discard_session()
+
+
+def discard_session():
+    """End the session even when its connection was lost (closing it rolls back over the
+    dead connection, which raises): the pool replaces the connection on the next checkout."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost while ending a request: %s",
+                    str(error.orig).strip().splitlines()[0] if error.orig else error)
+        try:
+            db.session.close()
+        except DBAPIError:
+            pass
+        db.session.registry.clear()
 
 
 def _error_context():

@@ -19,7 +19,7 @@ from core.messages import message_for
 from core.models import AuditEntry
 from core.time import local_date, utcnow
 from extensions import db
-from spaces import editing
+from spaces import editing, photos
 from spaces.manage_forms import ClosureForm, HolidaysForm, UnitForm
 from spaces.messages import WEEKDAY_LABELS
 from spaces.models import Closure, Unit
@@ -136,7 +136,30 @@ def edit_unit(slug, unit_id):
         if done is not None:
             return done
     status = 422 if request.method == "POST" else 200
-    return render_template("manage/unit_form.html", site=site, form=form, unit=unit), status
+    return _unit_page(site, form, unit, status)
+
+
+def _unit_page(site, form, unit, status, photo_error=None):
+    return render_template(
+        "manage/unit_form.html", site=site, form=form, unit=unit, photo_error=photo_error,
+        photo_version=photos.photo_versions([unit.id]).get(unit.id)), status
+
+
+@bp.post("/<slug>/units/<int:unit_id>/photo")
+@login_required
+def upload_unit_photo(slug, unit_id):
+    site = managed_site(slug)
+    unit = _unit_of(site, unit_id)
+    upload = request.files.get("photo")
+    try:
+        photos.set_unit_photo(current_user, unit, upload.read() if upload else b"",
+                              now=utcnow())
+    except ValidationError as error:
+        flash(message_for(error), "error")
+        return _unit_page(site, UnitForm(formdata=None, obj=unit), unit, 422,
+                          photo_error=message_for(error))
+    flash(_("The photo of %(name)s was saved.", name=unit.name), "success")
+    return redirect(url_for("manage.edit_unit", slug=site.slug, unit_id=unit.id))
 
 
 @bp.post("/<slug>/units/<int:unit_id>/deactivate")

@@ -137,3 +137,21 @@ class Unit(db.Model):
 
     def __repr__(self):
         return f"<Unit {self.id} {self.kind} {self.name}>"
+
+
+class UnitPhoto(db.Model):
+    """The one photo of a unit, kept in the database so every app server can serve it.
+    Only PNG and JPEG, checked by their magic bytes (see spaces.photos)."""
+
+    __tablename__ = "unit_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(32))
+    content: Mapped[bytes] = mapped_column("bytes", sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("content_type IN ('image/png', 'image/jpeg')", name="content_type"),
+    )

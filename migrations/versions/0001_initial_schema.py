@@ -216,6 +216,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_units_site_id'), ['site_id'], unique=False)
         batch_op.create_index('ix_units_site_kind', ['site_id', 'kind'], unique=False)
 
+    op.create_table('unit_photos',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('bytes', sa.LargeBinary(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("content_type IN ('image/png', 'image/jpeg')", name=op.f('ck_unit_photos_content_type')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_unit_photos_unit_id_units'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_unit_photos')),
+    sa.UniqueConstraint('unit_id', name=op.f('uq_unit_photos_unit_id'))
+    )
     op.create_table('booking_series',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -746,6 +757,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_booking_series_booked_by_id'))
 
     op.drop_table('booking_series')
+    op.drop_table('unit_photos')
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.drop_index('ix_units_site_kind')
         batch_op.drop_index(batch_op.f('ix_units_site_id'))
