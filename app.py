@@ -138,6 +138,7 @@ def _register_blueprints(app):
     from billing.invoice_views import bp as invoices_bp
     from billing.views import bp as billing_bp
     from billing.webhooks import bp as billing_webhooks_bp
+    from bookings.listing_views import bp as listings_bp
     from bookings.tenancy_views import bp as tenancies_bp
     from bookings.views import bp as bookings_bp
     from bookings.waitlist_views import bp as waitlist_bp
@@ -156,7 +157,7 @@ def _register_blueprints(app):
     for blueprint in (
         pages_bp, spaces_bp, manage_bp, accounts_bp, bookings_bp, tenancies_bp, waitlist_bp,
         calendars_bp, api_bp, billing_bp, billing_webhooks_bp, invoices_bp, health_bp,
-        privacy_bp, reports_bp,
+        privacy_bp, reports_bp, listings_bp,
     ):
         app.register_blueprint(blueprint)
 

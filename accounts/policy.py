@@ -147,3 +147,16 @@ def can_view_invoice(user, invoice, line_site_ids=()):
 def can_administer_invoices(user):
     """Open invoices, transfers received, credit notes and the DATEV export."""
     return is_chamber_admin(user)
+
+
+# --- public listings of events and pop-ups (bookings.listings) ------------------------------
+
+def can_publish_listing(user, booking):
+    """The booker, or an admin of the organisation the booking is billed to (chamber admins
+    act for every organisation)."""
+    if not _authenticated(user):
+        return False
+    if booking.booked_by_id == user.id:
+        return True
+    org_id = booking.billed_organisation_id
+    return org_id is not None and can_manage_organisation(user, org_id)

@@ -426,6 +426,21 @@ def upgrade():
         batch_op.create_index('ix_waitlist_entries_line', ['site_id', 'kind', 'status', 'starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_waitlist_entries_user_id'), ['user_id'], unique=False)
 
+    # bookings: public listings of events and pop-ups (bookings/listing_models.py)
+    op.create_table('public_listings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.String(length=1000), server_default='', nullable=False),
+    sa.Column('link', sa.String(length=500), nullable=True),
+    sa.Column('published', sa.Boolean(), server_default=sa.true(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_public_listings_booking_id_bookings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_public_listings')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_public_listings_booking_id'))
+    )
+
     # billing: price rates, funding programmes and their ledger, de-minimis, payments
     op.create_table('funding_programmes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -726,6 +741,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_waitlist_entries_user_id'))
         batch_op.drop_index('ix_waitlist_entries_line')
 
+    op.drop_table('public_listings')
     op.drop_table('waitlist_entries')
     op.drop_table('organisation_feed_tokens')
     with op.batch_alter_table('imported_events', schema=None) as batch_op:

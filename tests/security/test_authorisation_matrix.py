@@ -126,6 +126,17 @@ EXPECTED = {
     "POST /waitlist/<int:entry_id>/accept": OWN_ONLY,
     "POST /waitlist/<int:entry_id>/leave": OWN_ONLY,
     "GET /tenancies": TENANCY_PAGES,
+    # public events and pop-ups; publishing: the booker and the billed organisation's admins
+    "GET /events": PUBLIC,
+    "GET /events/<slug>": PUBLIC,
+    "GET /events.ics": PUBLIC,
+    "GET /events/<slug>.ics": PUBLIC,
+    "GET /popups": PUBLIC,
+    "GET /popups/<slug>": PUBLIC,
+    "GET /popups.ics": PUBLIC,
+    "GET /popups/<slug>.ics": PUBLIC,
+    "POST /bookings/<int:booking_id>/listing": ORGANISATION_MEMBERS,
+    "POST /bookings/<int:booking_id>/listing/unpublish": ORGANISATION_MEMBERS,
     "GET /tenancies/apply": TENANCY_APPLICANTS,
     # calendars
     "GET /calendars": LOGGED_IN,
