@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from core.errors import DomainError
 from core.messages import message_for
 from core.time import to_local
+from core.urls import absolute_url
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -165,5 +166,6 @@ def local_datetime(instant, format="medium"):
 def register_template_helpers(app):
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.globals["absolute_url"] = absolute_url
     # Lets the layout link to pages only where their blueprint provides them.
     app.jinja_env.globals["url_map_endpoints"] = app.view_functions

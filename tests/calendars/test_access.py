@@ -139,3 +139,14 @@ def test_urls_use_public_base_url_when_set(app, make):
         app.config["PUBLIC_BASE_URL"] = ""
     with app.test_request_context(base_url="http://labs.local:8000"):
         assert tokens.unit_feed_url(unit) == f"http://labs.local:8000/ical/units/{unit.id}.ics"
+
+
+def test_unit_and_site_pages_offer_their_public_feed_with_a_copy_button(client, make):
+    unit = make.unit(make.site("witten"))
+    for page, feed in ((f"/units/{unit.id}", f"http://localhost/ical/units/{unit.id}.ics"),
+                       ("/sites/witten", "http://localhost/ical/sites/witten.ics")):
+        html = client.get(page).get_data(as_text=True)
+        assert f'value="{feed}"' in html
+        assert 'data-copy="' in html and "copy.js" in html
+        assert client.get(feed).status_code == 200
+    assert client.get("/static/copy.js").status_code == 200
