@@ -13,6 +13,7 @@ from core.db import UTCDateTime, is_postgresql
 from core.errors import ValidationError
 from core.time import at_local, count_steps, local_date, next_step, step_start
 from extensions import db
+from spaces.messages import STEP_LABELS
 from spaces.models import Closure, Unit, UnitKind
 
 MAX_WINDOW = timedelta(days=31)
@@ -264,15 +265,17 @@ def slot_problems(unit, starts_at, ends_at, now, *, attendees=1, closed=None):
         problem("end", "end_before_start")
         return fields, keys[0][0], keys[0][1]
     if step_start(starts_at, granularity) != starts_at:
-        problem("start", "not_on_step", granularity=granularity)
+        problem("start", "not_on_step", granularity=STEP_LABELS[granularity])
     if step_start(ends_at, granularity) != ends_at:
-        problem("end", "not_on_step", granularity=granularity)
+        problem("end", "not_on_step", granularity=STEP_LABELS[granularity])
     if not fields:
         steps = count_steps(starts_at, ends_at, granularity)
         if steps < unit.min_length:
-            problem("end", "too_short", min_length=unit.min_length, granularity=granularity)
+            problem("end", "too_short", min_length=unit.min_length,
+                    granularity=STEP_LABELS[granularity])
         elif steps > unit.max_length:
-            problem("end", "too_long", max_length=unit.max_length, granularity=granularity)
+            problem("end", "too_long", max_length=unit.max_length,
+                    granularity=STEP_LABELS[granularity])
     if starts_at < earliest_start(unit, now):
         problem("start", "too_soon", minutes=unit.lead_time_minutes)
     if ends_at > latest_end(unit, now):

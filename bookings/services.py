@@ -21,6 +21,7 @@ from core.audit import record
 from core.db import run_in_transaction
 from core.errors import BookingConflict, NotFound
 from extensions import db
+from spaces.messages import KIND_LABELS
 from spaces.models import Unit
 
 
@@ -66,7 +67,7 @@ def create_booking(actor, *, starts_at, ends_at, now, unit=None, site=None, kind
             conflicts.extend(taken or [(starts_at, ends_at)])
         message_key = "no_unit_free" if unit is None else None
         raise BookingConflict(clip(conflicts, starts_at, ends_at), message_key=message_key,
-                              kind=kind)
+                              kind=KIND_LABELS.get(kind, kind))
 
     return run_in_transaction(work)
 

@@ -24,6 +24,7 @@ from core.db import is_postgresql
 from core.errors import InvalidTransition, NotAllowed, NotFound, ValidationError
 from core.time import format_instant, local_date
 from extensions import db
+from spaces.messages import KIND_LABELS
 from spaces.models import Unit, UnitKind
 
 
@@ -46,7 +47,8 @@ def candidate_units(unit, site, kind):
             .order_by(Unit.position, Unit.id)
         ).all()
         if not units:
-            raise ValidationError({"kind": "no_units"}, message_key="no_unit_free", kind=kind)
+            raise ValidationError({"kind": "no_units"}, message_key="no_unit_free",
+                                  kind=KIND_LABELS.get(kind, kind))
         return units
     raise ValidationError({"unit_id": "required"}, message_key="unit_or_site_and_kind")
 

@@ -19,6 +19,14 @@ KIND_LABELS = {
     "meeting_room": _l("Meeting room"),
 }
 
+# The step itself, as a noun ("booked by the hour", "at least 2 steps (day)").
+STEP_LABELS = {
+    "hour": _l("hour"),
+    "day": _l("day"),
+    "week": _l("week"),
+    "month": _l("month"),
+}
+
 GRANULARITY_LABELS = {
     "hour": _l("per hour"),
     "day": _l("per day"),
