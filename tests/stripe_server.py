@@ -13,6 +13,7 @@ import itertools
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -207,3 +208,17 @@ class StripeServer:
         payload = json.dumps(event)
         return payload, {"Stripe-Signature": sign(payload, secret, timestamp),
                          "Content-Type": "application/json"}
+
+
+@contextmanager
+def stripe_configured(app, webhook_secret, api_key="sk_test_local"):
+    """Payments on for ``app``, against a fresh local server; the config is restored after."""
+    keys = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")
+    saved = {key: app.config.get(key) for key in keys}
+    with StripeServer() as server:
+        app.config.update(STRIPE_SECRET_KEY=api_key, STRIPE_WEBHOOK_SECRET=webhook_secret,
+                          STRIPE_API_BASE=server.url)
+        try:
+            yield server
+        finally:
+            app.config.update(saved)

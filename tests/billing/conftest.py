@@ -6,7 +6,7 @@ import pytest
 from billing.models import FundingProgramme, UnitPrice, UnitPriceRate
 from core.time import localize, local_date, utcnow
 from extensions import db
-from tests.stripe_server import StripeServer
+from tests.stripe_server import stripe_configured
 
 WEBHOOK_SECRET = "whsec_test_local"
 PASSWORD = "secret-password"
@@ -54,15 +54,8 @@ def add_programme(name="Anschub", *, kind="price_reduction", share_bp=5000, budg
 @pytest.fixture
 def stripe_server(app):
     """Payments on, against a local Stripe-compatible server (config restored after)."""
-    keys = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")
-    saved = {key: app.config.get(key) for key in keys}
-    with StripeServer() as server:
-        app.config.update(STRIPE_SECRET_KEY="sk_test_local", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                          STRIPE_API_BASE=server.url)
-        try:
-            yield server
-        finally:
-            app.config.update(saved)
+    with stripe_configured(app, WEBHOOK_SECRET) as server:
+        yield server
 
 
 @pytest.fixture

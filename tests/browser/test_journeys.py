@@ -19,7 +19,7 @@ from bookings.tenancy_models import Tenancy
 from core.time import BERLIN, local_date, localize, utcnow
 from extensions import db
 from spaces.models import Site, Unit
-from tests.stripe_server import StripeServer
+from tests.stripe_server import stripe_configured
 
 pytestmark = pytest.mark.browser
 
@@ -67,15 +67,8 @@ def search(journey, *, kind, day, until=None, from_time=None, to_time=None):
 
 @pytest.fixture
 def stripe(app):
-    keys = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")
-    saved = {key: app.config.get(key) for key in keys}
-    with StripeServer() as server:
-        app.config.update(STRIPE_SECRET_KEY="sk_test_browser", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                          STRIPE_API_BASE=server.url)
-        try:
-            yield server
-        finally:
-            app.config.update(saved)
+    with stripe_configured(app, WEBHOOK_SECRET, api_key="sk_test_browser") as server:
+        yield server
 
 
 def test_retailer_books_a_popup_shelf_for_two_weeks_and_pays(app, demo, journey, stripe):
