@@ -24,7 +24,7 @@ from billing.quoting import CHECKOUT
 from bookings import signals
 from bookings.availability import blocking_ranges
 from bookings.models import BookingStatus
-from bookings.writing import expire_lapsed_holds, lock_booking, snapshot
+from bookings.writing import change_status, expire_lapsed_holds, lock_booking
 from core.audit import record
 from core.urls import absolute_url
 from core.db import is_postgresql, run_in_transaction, savepoint
@@ -110,14 +110,8 @@ def _mail_booker(booking, template, now, **context):
 
 
 def _set_status(booking, status, now, action, **extra):
-    before = snapshot(booking)
-    booking.status = status
-    booking.hold_expires_at = None
-    booking.sequence += 1
-    booking.updated_at = now
-    db.session.flush()
-    record(action, booking, site_id=booking.unit.site_id, before=before,
-           after=dict(snapshot(booking), **extra), now=now)
+    change_status(booking, status, now=now, action=action, audit_extra=extra,
+                  hold_expires_at=None)
 
 
 def _slot_is_free(booking, now):

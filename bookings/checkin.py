@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts import policy
 from bookings.models import Booking, BookingStatus
-from bookings.writing import lock_booking, snapshot
+from bookings.writing import change_status, lock_booking, snapshot
 from core.audit import record
 from core.db import run_in_transaction
 from core.errors import InvalidTransition, NotAllowed
@@ -92,13 +92,7 @@ def mark_no_shows(now):
             .execution_options(populate_existing=True)
         ).all()
         for booking in missed:
-            before = snapshot(booking)
-            booking.status = BookingStatus.NO_SHOW.value
-            booking.sequence += 1
-            booking.updated_at = now
-            db.session.flush()
-            record("booking.no_show", booking, site_id=booking.unit.site_id, before=before,
-                   after=snapshot(booking), now=now)
+            change_status(booking, BookingStatus.NO_SHOW, now=now, action="booking.no_show")
         return len(missed)
 
     return run_in_transaction(work)

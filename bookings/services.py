@@ -12,12 +12,11 @@ from bookings.availability import blocking_ranges
 from bookings.series import SeriesResult, cancel_series, create_series
 from bookings.signals import booking_cancelled, booking_created
 from bookings.writing import (
-    cancel_one, candidate_units, clip, expire_lapsed_holds, insert_booking, lock_booking,
-    raise_problems, request_problems, require_can_book, resolve_organisation, snapshot,
+    cancel_one, candidate_units, change_status, clip, expire_lapsed_holds, insert_booking,
+    lock_booking, raise_problems, request_problems, require_can_book, resolve_organisation,
     usable_units,
 )
 from core import hooks
-from core.audit import record
 from core.db import run_in_transaction
 from core.errors import BookingConflict, NotFound
 from extensions import db
@@ -103,12 +102,7 @@ def expire_holds(now):
             .execution_options(populate_existing=True)
         ).all()
         for booking in lapsed:
-            before = snapshot(booking)
-            booking.status = BookingStatus.EXPIRED.value
-            booking.sequence += 1
-            booking.updated_at = now
-            record("booking.expired", booking, site_id=booking.unit.site_id, before=before,
-                   after=snapshot(booking), now=now)
+            change_status(booking, BookingStatus.EXPIRED, now=now, action="booking.expired")
             hooks.ask("booking_released", booking, now=now)
         return len(lapsed)
 

@@ -26,7 +26,7 @@ from bookings.availability import blocking_ranges
 from bookings.models import Booking, BookingStatus
 from bookings.waitlist_models import WaitlistEntry, WaitlistStatus
 from bookings.writing import (
-    candidate_units, expire_lapsed_holds, raise_problems, request_problems, require_can_book,
+    candidate_units, change_status, expire_lapsed_holds, raise_problems, request_problems, require_can_book,
     snapshot, usable_units,
 )
 from core import hooks
@@ -341,12 +341,7 @@ def lapse_offers(now):
         if still_held and entry.offer_expires_at > now:
             continue
         if still_held:
-            before = snapshot(booking)
-            booking.status = BookingStatus.EXPIRED.value
-            booking.sequence += 1
-            booking.updated_at = now
-            record("booking.expired", booking, site_id=entry.site_id, before=before,
-                   after=snapshot(booking), now=now)
+            change_status(booking, BookingStatus.EXPIRED, now=now, action="booking.expired")
         entry.status = WaitlistStatus.LAPSED.value
         entry.updated_at = now
         lapsed += 1

@@ -206,6 +206,22 @@ def snapshot(booking):
     }
 
 
+def change_status(booking, status, *, now, action, actor=None, audit_extra=None, **changes):
+    """Move ``booking`` to ``status`` (with any other column ``changes``), let calendar
+    clients see it (SEQUENCE rises) and write the audit entry ``action`` with the state
+    before and after. Runs in the caller's transaction; returns the state before."""
+    before = snapshot(booking)
+    booking.status = str(status)
+    for name, value in changes.items():
+        setattr(booking, name, value)
+    booking.sequence += 1
+    booking.updated_at = now
+    db.session.flush()
+    record(action, booking, actor=actor, site_id=booking.unit.site_id, before=before,
+           after=dict(snapshot(booking), **(audit_extra or {})), now=now)
+    return before
+
+
 def lock_booking(booking_id):
     booking = db.session.scalar(
         sa.select(Booking)
@@ -227,16 +243,9 @@ def cancel_one(actor, booking, now, reason):
     reason = (reason or "").strip() or None
     if booking.starts_at <= now and reason is None:
         raise ValidationError({"reason": "required"}, message_key="reason_required")
-    before = snapshot(booking)
-    booking.status = BookingStatus.CANCELLED.value
-    booking.cancelled_at = now
-    booking.cancelled_by_id = actor.id
-    booking.status_reason = reason
-    booking.sequence += 1
-    booking.updated_at = now
-    db.session.flush()
-    record("booking.cancelled", booking, actor=actor, site_id=booking.unit.site_id,
-           before=before, after=dict(snapshot(booking), reason=reason), now=now)
+    before = change_status(booking, BookingStatus.CANCELLED, now=now, action="booking.cancelled",
+                           actor=actor, audit_extra={"reason": reason}, cancelled_at=now,
+                           cancelled_by_id=actor.id, status_reason=reason)
     hooks.ask("settle_cancellation", booking, actor=actor, now=now,
               previous_status=before["status"])
     return booking
