@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -265,14 +266,12 @@ def build_feed(feed, now):
         first = min([window.starts_at] + [row.starts_at for row in rows[:1]])
         last = max([window.ends_at] + [row.ends_at for row in rows])
         calendar = render.new_calendar(feed.name, local_date(first).year, local_date(last).year)
-        for row in rows:
-            calendar.add_component(render.booking_event(row, context))
-        for closure in closures:
-            calendar.add_component(
-                render.closure_event(closure, feed.closures_site, context,
-                                     window.today_starts_at)
-            )
-        return calendar.to_ical()
+        events = chain(
+            (render.booking_event(row, context) for row in rows),
+            (render.closure_event(closure, feed.closures_site, context, window.today_starts_at)
+             for closure in closures),
+        )
+        return render.serialise(calendar, events)
 
 
 def booking_ics(booking, *, now=None, lang=None):
@@ -290,9 +289,7 @@ def booking_ics(booking, *, now=None, lang=None):
         year = local_date(booking.starts_at).year
         calendar = render.new_calendar(_("Stadtlabor booking"), year,
                                        local_date(booking.ends_at).year)
-        for row in rows:
-            calendar.add_component(render.booking_event(row, context))
-        return calendar.to_ical()
+        return render.serialise(calendar, (render.booking_event(row, context) for row in rows))
 
 
 # --- the cache of serialised feeds --------------------------------------------------------

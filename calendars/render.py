@@ -24,8 +24,10 @@ Choices (and why):
 Properties are set as typed values directly (``event["DTSTART"] = vDDDTypes(...)``): this
 is what ``Component.add`` does after guessing the type, without the guessing.
 """
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import lru_cache
+from itertools import chain
 
 from flask_babel import gettext as _
 from flask_babel import pgettext
@@ -66,6 +68,19 @@ def new_calendar(name, first_year, last_year):
     calendar["X-PUBLISHED-TTL"] = vText(REFRESH)
     calendar.add_component(berlin_vtimezone(first_year, last_year))
     return calendar
+
+
+END_OF_CALENDAR = b"END:VCALENDAR\r\n"
+
+
+def serialise(calendar, components):
+    """The bytes of ``calendar`` with ``components`` (an iterable, consumed lazily) added as
+    its last subcomponents: what ``to_ical()`` gives, without holding all of them."""
+    head = calendar.to_ical()
+    if not head.endswith(END_OF_CALENDAR):  # a library change we do not follow yet
+        raise ValueError("unexpected end of serialised calendar")
+    body = (component.to_ical() for component in components)
+    return b"".join(chain([head[:-len(END_OF_CALENDAR)]], body, [END_OF_CALENDAR]))
 
 
 def ical_status(status, hold_expires_at, now):
@@ -111,41 +126,68 @@ class EventContext:
         self.now = now
         # Its own context: the word means "busy" here, not "bookable".
         self.booked = pgettext("calendar event", "Booked")
+        self._unit_texts = {}
+
+    def unit_texts(self, unit_id):
+        """Texts every event of a unit shares (location; summary and description in public
+        feeds), made once per calendar: a feed repeats them for each of its events."""
+        texts = self._unit_texts.get(unit_id)
+        if texts is None:
+            unit = self.units[unit_id]
+            texts = self._unit_texts[unit_id] = UnitTexts(
+                location=vText(unit.location),
+                public_summary=vText(
+                    self.booked if self.single_unit else f"{self.booked}: {unit.name}"),
+                public_description=vText(
+                    f"{unit.name} – {unit.site_name}\n{self.base_url}/units/{unit_id}"),
+            )
+        return texts
+
+
+@dataclass(frozen=True)
+class UnitTexts:
+    location: vText
+    public_summary: vText
+    public_description: vText
+
+
+_STATUS_TEXTS = {name: vText(name) for name in ("CONFIRMED", "TENTATIVE", "CANCELLED")}
 
 
 def booking_event(row, context):
     """One VEVENT for a booking row (see ``feeds.booking_rows`` for the columns)."""
     unit = context.units[row.unit_id]
+    texts = context.unit_texts(row.unit_id)
     starts, ends = event_times(row.starts_at, row.ends_at, unit.granularity)
+    updated = vDDDTypes(row.updated_at)
     event = Event()
     event["UID"] = vText(f"booking-{row.id}@{context.uid_domain}")
-    event["DTSTAMP"] = vDDDTypes(row.updated_at)
-    event["LAST-MODIFIED"] = vDDDTypes(row.updated_at)
+    event["DTSTAMP"] = updated
+    event["LAST-MODIFIED"] = updated
     event["CREATED"] = vDDDTypes(row.created_at)
     event["SEQUENCE"] = vInt(row.sequence)
     event["DTSTART"] = vDDDTypes(starts)
     event["DTEND"] = vDDDTypes(ends)
-    event["SUMMARY"] = vText(_summary(row, unit, context))
-    event["LOCATION"] = vText(unit.location)
-    event["DESCRIPTION"] = vText(_description(row, unit, context))
-    event["STATUS"] = vText(ical_status(row.status, row.hold_expires_at, context.now))
-    if context.audience != PUBLIC:
+    event["LOCATION"] = texts.location
+    event["STATUS"] = _STATUS_TEXTS[ical_status(row.status, row.hold_expires_at, context.now)]
+    if context.audience == PUBLIC:
+        event["SUMMARY"] = texts.public_summary
+        event["DESCRIPTION"] = texts.public_description
+    else:
+        event["SUMMARY"] = vText(_summary(row, unit, context))
+        event["DESCRIPTION"] = vText(_description(row, context))
         event["URL"] = vText(f"{context.base_url}/bookings/{row.id}")
     return event
 
 
 def _summary(row, unit, context):
-    if context.audience == PUBLIC:
-        return context.booked if context.single_unit else f"{context.booked}: {unit.name}"
     if context.audience == MANAGER:
         who = row.booker_name or row.purpose or context.booked
         return f"{unit.name}: {who}"
     return f"{unit.name} – {unit.site_name}"
 
 
-def _description(row, unit, context):
-    if context.audience == PUBLIC:
-        return f"{unit.name} – {unit.site_name}\n{context.base_url}/units/{row.unit_id}"
+def _description(row, context):
     lines = []
     if context.audience == MANAGER or getattr(row, "organisation_name", None):
         if row.booker_name:

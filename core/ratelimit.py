@@ -37,6 +37,12 @@ def api_caller_key():
     return "ip:" + (get_remote_address() or "unknown")
 
 
+def _has_no_limit():
+    """Requests that no limit applies to skip the limiter's lookups entirely (they cost
+    more than a whole cached answer, such as a feed poll, on every request)."""
+    return request.endpoint not in FORM_LIMITS and request.blueprint != API_BLUEPRINT
+
+
 def init_rate_limits(app):
     """Attach a limiter to ``app`` and limit the endpoints above (call after the
     blueprints are registered). Returns the limiter."""
@@ -52,6 +58,7 @@ def init_rate_limits(app):
     limiter.init_app(app)
     # Honour RATELIMIT_ENABLED=False set after the app was built (benchmarks do this).
     limiter.request_filter(lambda: not current_app.config.get("RATELIMIT_ENABLED", True))
+    limiter.request_filter(_has_no_limit)
     app.extensions["stadtlabor_limiter"] = limiter
 
     for endpoint, config_key in FORM_LIMITS.items():

@@ -6,7 +6,7 @@ from bookings.models import Booking, BookingSeries
 from bookings.series import create_series
 from bookings.services import cancel_booking
 from calendars import feeds
-from core.time import UTC
+from core.time import BERLIN, UTC
 from extensions import db
 from tests.calendars.conftest import (add_booking, berlin, expected, raw_events, read_feed,
                                       without_summary)
@@ -183,3 +183,34 @@ def test_feed_language_follows_the_feed(app, make):
     add_booking(unit, berlin(2027, 2, 1, 9), berlin(2027, 2, 1, 10))
     (english,) = read_feed(build(app, feeds.unit_feed, unit, "en")).values()
     assert english[4] == "Booked"
+
+
+def _whole_calendar(calendar, components):
+    """The library's own way: every event added, then the calendar serialised at once."""
+    for component in components:
+        calendar.add_component(component)
+    return calendar.to_ical()
+
+
+def test_feeds_serialised_event_by_event_are_byte_for_byte_the_librarys_output(
+        app, make, monkeypatch):
+    from calendars import render
+
+    site = make.site()
+    desk, room = make.unit(site, name="Desk A"), make.unit(site, "meeting_room", name="Raum B")
+    booker = make.user(name="Jürgen Ößwald-Müller")
+    make.closure(site, date(2027, 5, 13), date(2027, 5, 14), reason="Brückentag; Umbau, Teil 2")
+    long_purpose = "Gründungsworkshop „Innenstadt beleben“, Teil 1; " * 6 + "\nZweite Zeile"
+    add_booking(desk, berlin(2027, 2, 1, 9), berlin(2027, 2, 1, 11), user=booker,
+                purpose=long_purpose, sequence=2)
+    add_booking(room, berlin(2027, 3, 28, 1), berlin(2027, 3, 28, 4), user=booker,
+                status="requested")
+    second_pass = datetime(2027, 10, 31, 2, 30, tzinfo=BERLIN, fold=1).astimezone(UTC)
+    add_booking(room, second_pass, berlin(2027, 10, 31, 4), user=booker)  # written in UTC
+
+    factories = [(feeds.manager_feed, site, "de"), (feeds.site_feed, site, "en"),
+                 (feeds.unit_feed, desk, "de"), (feeds.user_feed, booker)]
+    streamed = [build(app, *factory) for factory in factories]
+    monkeypatch.setattr(render, "serialise", _whole_calendar)
+    assert streamed == [build(app, *factory) for factory in factories]
+    assert len(raw_events(streamed[0])) == 4  # three bookings and the closure
