@@ -1,15 +1,22 @@
 """Public events and pop-ups: pages and iCal feeds per site and for all labs, and the form
 on a booking's page with which its booker publishes or hides it."""
 import hashlib
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from icalendar import Calendar, Event, vText
 
 from accounts import policy
 from bookings import listings, services
+from bookings import views as booking_views
+from bookings.listing_models import DESCRIPTION_MAX, LINK_MAX, TITLE_MAX
+from core.errors import ValidationError
+from core.messages import message_for
 from core.time import UTC, utcnow
 from core.urls import absolute_url, base_url
 from spaces.services import all_sites, site_by_slug
@@ -19,12 +26,57 @@ bp = Blueprint("listings", __name__)
 PRODID = "-//IHK Stadtlabor//Public listings//EN"
 
 
+FORM_FIELDS = ("title", "description", "link")
+MAX_LENGTHS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX, "link": LINK_MAX}
+
+
+@dataclass(frozen=True)
+class ListingForm:
+    """What the form on the booking page shows: whether it may publish, the listing (or
+    None), the text in each field and the problem with each field (after a refused post)."""
+
+    may_publish: bool
+    listing: object = None
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _RefusedPost:
+    booking_id: int
+    values: dict
+    errors: dict
+
+
 @bp.app_template_global()
 def public_listing_form(booking):
-    """(may publish, listing or None) for the form on the booking page."""
     if not (listings.is_listable(booking) and policy.can_publish_listing(current_user, booking)):
-        return False, None
-    return booking.status == "confirmed", listings.listing_of(booking.id)
+        return ListingForm(may_publish=False)
+    listing = listings.listing_of(booking.id)
+    refused = g.get("refused_listing_post")
+    if refused is not None and refused.booking_id == booking.id:
+        values, errors = refused.values, refused.errors
+    else:
+        values, errors = _stored_values(listing), {}
+    return ListingForm(booking.status == "confirmed", listing, values, errors)
+
+
+def _stored_values(listing):
+    if listing is None:
+        return {name: "" for name in FORM_FIELDS}
+    return {"title": listing.title, "description": listing.description or "",
+            "link": listing.link or ""}
+
+
+def _field_problem(name, code):
+    """The reader's text for a field code of ``listings.publish_listing``."""
+    if code == "too_long":
+        return _("Please use at most %(max)d characters.", max=MAX_LENGTHS[name])
+    if code == "invalid_url":
+        return _("Please give a web address starting with https:// or http://.")
+    if code == "required":
+        return _("Please give the listing a title.")
+    return message_for(ValidationError())
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -35,13 +87,26 @@ def publish(booking_id):
     booking = services.get_booking(booking_id)
     if not policy.can_publish_listing(current_user, booking):
         abort(403)
-    listings.publish_listing(
-        current_user, booking, title=request.form.get("title"),
-        description=request.form.get("description"), link=request.form.get("link"),
-        now=utcnow(),
-    )
+    submitted = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    try:
+        listings.publish_listing(current_user, booking, **submitted, now=utcnow())
+    except ValidationError as error:
+        return _refused(booking_id, submitted, error)
     flash(_("Your listing is public."), "success")
     return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
+def _refused(booking_id, submitted, error):
+    """The booking page again (422, as the other forms answer) with the user's input and
+    each problem beside its field. Not a field problem (not an event or pop-up booking)
+    shows as the page's error message only; refusals for the booking's state or the
+    user's rights go to the error handler (409/403) before this."""
+    g.refused_listing_post = _RefusedPost(
+        booking_id, submitted,
+        {name: _field_problem(name, code) for name, code in error.fields.items()
+         if name in FORM_FIELDS})
+    flash(message_for(error), "error")
+    return booking_views.detail(booking_id), 422
 
 
 @bp.post("/bookings/<int:booking_id>/listing/unpublish")
