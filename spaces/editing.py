@@ -1,14 +1,15 @@
 """Running a site: units, opening hours, closures and public holidays.
 
 Only the site's managers and chamber admins may change a site. Changes that take booked
-time away (deactivating a unit; a closure on days with hourly bookings) never cancel
-silently: without the manager's confirmation of exactly the affected bookings nothing is
-written and the affected bookings are returned; with it they are cancelled with a notice
-to each booker in the same transaction. Bookings are reached through hooks that the
+time away (deactivating a unit; a closure on days with hourly bookings; opening hours that
+leave hourly bookings outside) never cancel silently: without the manager's confirmation
+of exactly the affected bookings nothing is written and the affected bookings are
+returned; with it they are cancelled with a notice to each booker in the same
+transaction (or, for opening hours, kept as exceptions if the manager chooses so). Bookings are reached through hooks that the
 bookings package registers (``bookings.site_changes``); spaces never imports bookings.
 """
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,7 +22,7 @@ from core.audit import record
 from core.db import run_in_transaction
 from core.errors import NotAllowed, ValidationError
 from core.messages import register
-from core.time import local_midnight
+from core.time import local_midnight, to_local
 from extensions import db
 from spaces.holidays import nrw_public_holidays
 from spaces.models import Closure, Granularity, OpeningHours, Unit, UnitKind
@@ -48,13 +49,15 @@ class SiteChange:
     ``done`` is False when confirmation is needed: then ``affected`` lists the bookings that
     would be cancelled and nothing was written (``notice_missing``: the manager confirmed
     them but wrote no notice to the bookers). When done, ``cancelled`` lists the bookings
-    cancelled with it and ``result`` is what was changed (unit, closure(s)).
+    cancelled with it, ``kept`` those the manager chose to keep as they are (opening
+    hours only) and ``result`` is what was changed (unit, closure(s), site).
     """
 
     done: bool
     affected: list = field(default_factory=list)
     notice_missing: bool = False
     cancelled: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
     result: object = None
 
 
@@ -147,11 +150,17 @@ def _clean_notice(notice):
     return (notice or "").strip()[:NOTICE_MAX] or None
 
 
+def _all_confirmed(affected, confirmed_ids):
+    """Whether the manager confirmed every affected booking (a booking made since they
+    looked is not among the ids, so they must look again)."""
+    return {each.id for each in affected} <= set(confirmed_ids or ())
+
+
 def _guarded(actor, affected_query, confirmed_ids, notice, now, apply):
     """Run ``apply()`` after cancelling the affected bookings, but only when the manager
     confirmed every one of them (ids) and wrote a notice; else write nothing."""
     affected = affected_query()
-    if affected and not {each.id for each in affected} <= set(confirmed_ids or ()):
+    if not _all_confirmed(affected, confirmed_ids):
         return SiteChange(done=False, affected=affected)
     notice = _clean_notice(notice)
     if affected and notice is None:
@@ -204,41 +213,111 @@ def _hours_snapshot(site):
             for hours in sorted(site.opening_hours, key=lambda h: h.weekday)}
 
 
-def set_opening_hours(actor, site, hours, *, now):
-    """Replace the site's opening hours: ``hours`` maps weekday (0 = Monday) to
-    (opens_at, closes_at) local times, or None for closed; missing weekdays are closed.
-    Existing bookings are not touched. Audit: ``site.opening_hours_changed``.
-    Raises NotAllowed, ValidationError (field ``hours-<weekday>``)."""
-    require_manager(actor, site.id)
+def _hours_problems(hours):
     problems = {f"hours-{day}": "opens_before_closes"
                 for day, times in hours.items()
                 if times is not None and not times[0] < times[1]}
     problems.update({f"hours-{day}": "unknown" for day in hours if day not in range(7)})
+    return problems
+
+
+def _write_hours(actor, site, wanted, now, kept=()):
+    """Store ``wanted`` ({weekday: (opens, closes)}) as the site's opening hours; audit
+    with before/after (and the ids of the bookings kept outside the new hours)."""
+    before = _hours_snapshot(site)
+    for row in list(site.opening_hours):
+        if row.weekday not in wanted:
+            site.opening_hours.remove(row)
+    db.session.flush()
+    existing = {row.weekday: row for row in site.opening_hours}
+    for day, (opens, closes) in sorted(wanted.items()):
+        row = existing.get(day)
+        if row is None:
+            site.opening_hours.append(OpeningHours(weekday=day, opens_at=opens,
+                                                   closes_at=closes))
+        else:
+            row.opens_at, row.closes_at = opens, closes
+    db.session.flush()
+    db.session.refresh(site, ["opening_hours"])
+    after = _hours_snapshot(site)
+    if after != before:
+        if kept:
+            after = dict(after, kept_bookings=[booking.id for booking in kept])
+        record("site.opening_hours_changed", site, actor=actor, site_id=site.id,
+               before=before, after=after, now=now)
+    return site
+
+
+def _local_day_pieces(starts_at, ends_at):
+    """[start, end) as local wall-clock pieces (date, naive start, naive end), one per local
+    day: daylight-saving changes shift the UTC instants, not the wall-clock times."""
+    start = to_local(starts_at).replace(tzinfo=None)
+    end = to_local(ends_at).replace(tzinfo=None)
+    pieces, day = [], start.date()
+    while datetime.combine(day, time(0)) < end:
+        midnight = datetime.combine(day, time(0))
+        pieces.append((day, max(start, midnight), min(end, midnight + timedelta(days=1))))
+        day += timedelta(days=1)
+    return pieces
+
+
+def _outside_hours(booking, hours, weekdays):
+    """Whether part of ``booking`` lies on one of ``weekdays`` outside ``hours``
+    ({weekday: (opens, closes)}; a missing weekday is closed)."""
+    for day, start, end in _local_day_pieces(booking.starts_at, booking.ends_at):
+        if day.weekday() not in weekdays:
+            continue
+        times = hours.get(day.weekday())
+        if times is None or start < datetime.combine(day, times[0]) \
+                or end > datetime.combine(day, times[1]):
+            return True
+    return False
+
+
+def _hourly_bookings_outside(site, wanted, now):
+    """Blocking hourly bookings of the site that have not ended and lie, even partly,
+    outside ``wanted`` on a weekday whose hours change (days whose hours stay are not
+    looked at: their bookings are no more outside than before)."""
+    current = {row.weekday: (row.opens_at, row.closes_at) for row in site.opening_hours}
+    changed = {day for day in range(7) if current.get(day) != wanted.get(day)}
+    unit_ids = _hourly_unit_ids(site)
+    if not changed or not unit_ids:
+        return []
+    upcoming = hooks.ask("bookings_in_the_way", unit_ids, now, None, now=now, default=[])
+    return [booking for booking in upcoming if _outside_hours(booking, wanted, changed)]
+
+
+def set_opening_hours(actor, site, hours, *, now, confirmed_ids=None, notice=None,
+                      keep_bookings=False):
+    """Replace the site's opening hours: ``hours`` maps weekday (0 = Monday) to
+    (opens_at, closes_at) local times, or None for closed; missing weekdays are closed.
+
+    Upcoming blocking bookings of hourly units that the new hours leave (even partly)
+    outside, on a weekday whose hours change, are affected: nothing is written until the
+    manager confirmed exactly them (``confirmed_ids``). Then either ``keep_bookings``: they
+    stay as exceptions (they were valid when made); or they are cancelled with ``notice``
+    as for closures (see SiteChange). ``result`` is the site.
+    Audit: ``site.opening_hours_changed`` (``after.kept_bookings``: the ids kept) and
+    ``booking.cancelled`` per cancelled booking.
+    Raises NotAllowed, ValidationError (field ``hours-<weekday>``)."""
+    require_manager(actor, site.id)
+    problems = _hours_problems(hours)
     if problems:
         raise ValidationError(problems, message_key="opening_hours_invalid")
+    wanted = {day: tuple(times) for day, times in hours.items() if times is not None}
+
+    def affected():
+        return _hourly_bookings_outside(site, wanted, now)
 
     def work():
-        before = _hours_snapshot(site)
-        wanted = {day: times for day, times in hours.items() if times is not None}
-        for row in list(site.opening_hours):
-            if row.weekday not in wanted:
-                site.opening_hours.remove(row)
-        db.session.flush()
-        existing = {row.weekday: row for row in site.opening_hours}
-        for day, (opens, closes) in sorted(wanted.items()):
-            row = existing.get(day)
-            if row is None:
-                site.opening_hours.append(OpeningHours(weekday=day, opens_at=opens,
-                                                       closes_at=closes))
-            else:
-                row.opens_at, row.closes_at = opens, closes
-        db.session.flush()
-        db.session.refresh(site, ["opening_hours"])
-        after = _hours_snapshot(site)
-        if after != before:
-            record("site.opening_hours_changed", site, actor=actor, site_id=site.id,
-                   before=before, after=after, now=now)
-        return site
+        if not keep_bookings:
+            return _guarded(actor, affected, confirmed_ids, notice, now,
+                            lambda: _write_hours(actor, site, wanted, now))
+        kept = affected()
+        if not _all_confirmed(kept, confirmed_ids):
+            return SiteChange(done=False, affected=kept)
+        return SiteChange(done=True, kept=kept, result=_write_hours(actor, site, wanted, now,
+                                                                    kept))
 
     return run_in_transaction(work)
 
@@ -248,11 +327,15 @@ def _closure_snapshot(closure):
             "reason": closure.reason}
 
 
-def _hourly_bookings_on(site, days, now):
-    """Blocking bookings of the site's hourly units on any of ``days`` that have not ended."""
-    unit_ids = db.session.scalars(
+def _hourly_unit_ids(site):
+    return db.session.scalars(
         sa.select(Unit.id).where(Unit.site_id == site.id, Unit.granularity == "hour")
     ).all()
+
+
+def _hourly_bookings_on(site, days, now):
+    """Blocking bookings of the site's hourly units on any of ``days`` that have not ended."""
+    unit_ids = _hourly_unit_ids(site)
     found = {}
     for first, last in _runs(sorted(days)):
         start = max(local_midnight(first), now)

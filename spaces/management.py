@@ -51,7 +51,8 @@ def confirmed_ids():
     return {int(value) for value in request.form.getlist("confirmed") if value.isdigit()}
 
 
-def render_confirmation(site, change, *, title, action, fields):
+def render_confirmation(site, change, *, title, action, fields,
+                        template="manage/confirm_cancellations.html"):
     """The page listing the bookings a change would cancel, with a form that repeats the
     change (``fields``) together with the confirmed booking ids and a notice."""
     status = 200
@@ -64,7 +65,7 @@ def render_confirmation(site, change, *, title, action, fields):
         flash(_("More bookings are affected now; please check the list again."), "error")
         status = 409
     return render_template(
-        "manage/confirm_cancellations.html", site=site, affected=change.affected, title=title,
+        template, site=site, affected=change.affected, title=title,
         action=action, fields=fields, notice=request.form.get("notice", ""),
     ), status
 
@@ -208,6 +209,39 @@ def _read_hours(form):
     return hours, bad
 
 
+def _hours_fields(hours):
+    """The form fields that submit ``hours`` again (on the confirmation page)."""
+    fields = {}
+    for day, times in sorted(hours.items()):
+        opens, closes = times or (None, None)
+        fields[f"opens-{day}"] = opens.strftime("%H:%M") if opens else ""
+        fields[f"closes-{day}"] = closes.strftime("%H:%M") if closes else ""
+    return fields
+
+
+def _save_hours(site, hours):
+    """Apply ``hours`` with the manager's decision on the bookings outside them; the
+    confirmation page while a decision is needed, else a redirect."""
+    change = editing.set_opening_hours(
+        current_user, site, hours, now=utcnow(), confirmed_ids=confirmed_ids(),
+        notice=request.form.get("notice"),
+        keep_bookings=request.form.get("decision") == "keep")
+    if not change.done:
+        return render_confirmation(
+            site, change, title=_("Opening hours of %(name)s", name=site.name),
+            action=url_for("manage.opening_hours", slug=site.slug),
+            fields=_hours_fields(hours), template="manage/confirm_hours.html")
+    if change.cancelled:
+        flash(_("The opening hours were saved; %(count)s booking(s) were cancelled.",
+                count=len(change.cancelled)), "success")
+    elif change.kept:
+        flash(_("The opening hours were saved; %(count)s booking(s) outside them were kept.",
+                count=len(change.kept)), "success")
+    else:
+        flash(_("The opening hours were saved."), "success")
+    return redirect(url_for("manage.opening_hours", slug=site.slug))
+
+
 @bp.route("/<slug>/hours", methods=["GET", "POST"])
 @login_required
 def opening_hours(slug):
@@ -217,12 +251,9 @@ def opening_hours(slug):
         hours, problems = _read_hours(request.form)
         if not problems:
             try:
-                editing.set_opening_hours(current_user, site, hours, now=utcnow())
+                return _save_hours(site, hours)
             except ValidationError as error:
                 problems = {int(name.rsplit("-", 1)[1]) for name in error.fields}
-            else:
-                flash(_("The opening hours were saved."), "success")
-                return redirect(url_for("manage.opening_hours", slug=site.slug))
         flash(_("Each day needs an opening time before its closing time, or none at all."),
               "error")
         status = 422
