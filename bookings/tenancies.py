@@ -15,6 +15,7 @@ import bookings.tenancy_messages  # noqa: F401 - registers the message keys rais
 from accounts import policy
 from accounts.models import Membership, MembershipRole, SiteRole, User
 from bookings.models import BLOCKING_STATUSES, Booking
+from bookings.reasons import TENANCY_ENDED
 from bookings.recurrence import WEEKDAYS
 from bookings.tenancy_models import Tenancy, TenancyStatus
 from bookings.tenancy_occurrences import (
@@ -246,7 +247,7 @@ def end_tenancy(actor, tenancy, *, ends_on, now, reason=None):
             .execution_options(populate_existing=True)
         ).all()
         for booking in freed:
-            cancel_one(actor, booking, now, reason or "tenancy ended")
+            cancel_one(actor, booking, now, reason or TENANCY_ENDED)
         locked.ends_on = ends_on
         locked.status = TenancyStatus.ENDED.value
         if reason:

@@ -16,6 +16,7 @@ from accounts.views import safe_next_url
 from bookings import checkin, display, services
 from bookings.forms import WEEKDAY_CODES, BookingForm, CancelForm, SearchForm
 from bookings.models import Booking
+from bookings.reasons import reason_text
 from bookings.recurrence import Recurrence
 from bookings.slot_offers import MAX_SPAN_STEPS, SearchProblem, offer_groups
 from core import hooks
@@ -38,7 +39,8 @@ PAST_LIMIT = 50
 
 
 # Globals rather than a context processor: imported macros see them too.
-for _helper in (display.describe_period, display.slot_label, display.status_text, format_instant):
+for _helper in (display.describe_period, display.slot_label, display.status_text, format_instant,
+                reason_text):
     bp.add_app_template_global(_helper)
 
 

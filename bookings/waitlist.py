@@ -24,10 +24,11 @@ import bookings.waitlist_messages  # noqa: F401 - the waitlist's message keys
 from bookings import signals
 from bookings.availability import blocking_ranges
 from bookings.models import Booking, BookingStatus
+from bookings.reasons import WAITLIST_OFFER_DECLINED
 from bookings.waitlist_models import WaitlistEntry, WaitlistStatus
 from bookings.writing import (
-    candidate_units, change_status, expire_lapsed_holds, raise_problems, request_problems, require_can_book,
-    snapshot, usable_units,
+    cancel_one, candidate_units, change_status, expire_lapsed_holds, raise_problems,
+    request_problems, require_can_book, snapshot, usable_units,
 )
 from core import hooks
 from core.audit import record
@@ -129,6 +130,20 @@ def _require_owner(actor, entry):
         raise NotAllowed()
 
 
+def _decline_offer(actor, booking, now):
+    """Turn down the held booking of an offer. While the offer is open it is cancelled
+    like any other cancellation (``cancel_one``: audit ``booking.cancelled``, SEQUENCE,
+    the settlement hook) with the reason code ``WAITLIST_OFFER_DECLINED``, but without
+    the ``booking_cancelled`` signal: the member who declines needs no "your booking was
+    cancelled" mail, and nothing was invoiced. An offer whose time already ran out expires
+    as a lapse does. Either way the session hook (``waitlist_hook``) offers the freed slot
+    to the next in line before the commit."""
+    if booking.blocks_at(now):
+        cancel_one(actor, booking, now, WAITLIST_OFFER_DECLINED)
+    else:
+        change_status(booking, BookingStatus.EXPIRED, now=now, action="booking.expired")
+
+
 def leave_waitlist(actor, entry, *, now):
     """Leave the line (or turn down an offer: its held booking is cancelled and the slot
     goes to the next in line). Raises NotAllowed (not the member's entry),
@@ -144,16 +159,7 @@ def leave_waitlist(actor, entry, *, now):
         if entry.status == WaitlistStatus.OFFERED and entry.booking_id is not None:
             booking = _lock_offer_booking(entry)
             if booking is not None and booking.status == BookingStatus.HELD:
-                booking_before = snapshot(booking)
-                booking.status = BookingStatus.CANCELLED.value
-                booking.cancelled_at = now
-                booking.cancelled_by_id = actor.id
-                booking.status_reason = "waitlist offer declined"
-                booking.sequence += 1
-                booking.updated_at = now
-                record("booking.cancelled", booking, actor=actor,
-                       site_id=entry.site_id, before=booking_before,
-                       after=snapshot(booking), now=now)
+                _decline_offer(actor, booking, now)
         entry.status = (WaitlistStatus.LAPSED if entry.status == WaitlistStatus.OFFERED
                         else WaitlistStatus.LEFT).value
         entry.updated_at = now

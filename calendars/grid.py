@@ -15,6 +15,7 @@ from bookings.availability import free_intervals, opening_interval
 from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
 from core.time import BERLIN, add_steps, at_local, local_date, local_midnight, step_start
 from extensions import db
+from privacy.services import shown_name
 from spaces.models import Closure
 
 DAYS_PER_WEEK = 7
@@ -186,7 +187,7 @@ class CalendarData:
         pending = [b for b in overlapping if b.status != BookingStatus.CONFIRMED]
         booking = (pending or overlapping)[0]
         booker = booking.booked_by
-        name = (booker.display_name or booker.email) if booker is not None else None
+        name = (shown_name(booker.display_name) or booker.email) if booker is not None else None
         return Cell(PENDING if pending else BUSY, start, end, booking_id=booking.id,
                     booker_name=name)
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
 from bookings.writing import expire_lapsed_holds
+from calendars.messages import ICAL_PROBLEMS
 from calendars.models import CalendarSource, ImportedEvent, SourceKind
 from core import audit
 from core.db import is_postgresql, run_in_transaction
@@ -71,6 +72,16 @@ def _invalid(message_key, **params):
     return ValidationError({"calendar": message_key}, message_key=message_key, **params)
 
 
+def _refused(message_key, problem, detail=None, **params):
+    """``_invalid`` with the ``reason`` in our own words (``ICAL_PROBLEMS[problem]``, in
+    the reader's language); a library's own text, if any, follows as a technical detail."""
+    params["reason"] = ICAL_PROBLEMS[problem]
+    if not detail:
+        return _invalid(message_key, **params)
+    return ValidationError({"calendar": message_key}, message_key=f"{message_key}_detail",
+                           detail=str(detail)[:200], **params)
+
+
 # --- reading and expanding ------------------------------------------------------------
 
 def parse_calendar(data):
@@ -81,14 +92,14 @@ def parse_calendar(data):
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except Exception as error:  # the parser raises ValueError, IndexError, KeyError ...
-        raise _invalid("ical_invalid", reason=str(error)[:200]) from None
+        raise _refused("ical_invalid", "unreadable", error) from None
     if len(calendars) != 1 or calendars[0].name != "VCALENDAR":
-        raise _invalid("ical_invalid", reason="not one VCALENDAR")
+        raise _refused("ical_invalid", "not_one_calendar")
     calendar = calendars[0]
     for component in calendar.walk():
         if component.errors:
             name, problem = component.errors[0]
-            raise _invalid("ical_invalid", reason=f"{component.name} {name}: {problem}"[:200])
+            raise _refused("ical_invalid", "bad_entry", f"{component.name} {name}: {problem}")
     return calendar
 
 
@@ -128,11 +139,11 @@ def expand(calendar, starts_at, ends_at):
     iterations = 0
     for event in calendar.walk("VEVENT"):
         if "DTSTART" not in event:
-            raise _invalid("ical_invalid", reason="VEVENT without DTSTART")
+            raise _refused("ical_invalid", "no_start")
         try:
             iterations += _estimated_iterations(event, ends_at)
         except (ValueError, TypeError, KeyError):
-            raise _invalid("ical_invalid", reason="bad RRULE") from None
+            raise _refused("ical_invalid", "bad_rule") from None
         if iterations > MAX_RULE_ITERATIONS:
             raise _invalid("ical_too_many", limit=MAX_OCCURRENCES)
     try:
@@ -140,7 +151,7 @@ def expand(calendar, starts_at, ends_at):
         # the iteration budget above bounds its work.
         expanded = recurring_ical_events.of(calendar).between(starts_at, ends_at)
     except Exception as error:  # malformed rules or dates surface only while expanding
-        raise _invalid("ical_invalid", reason=str(error)[:200]) from None
+        raise _refused("ical_invalid", "bad_dates", error) from None
     if len(expanded) > MAX_OCCURRENCES:
         raise _invalid("ical_too_many", limit=MAX_OCCURRENCES)
     occurrences = []
@@ -152,7 +163,7 @@ def expand(calendar, starts_at, ends_at):
         try:
             start, end = _as_utc(event.start), _as_utc(event.end)
         except Exception as error:
-            raise _invalid("ical_invalid", reason=str(error)[:200]) from None
+            raise _refused("ical_invalid", "bad_dates", error) from None
         if end <= start:
             continue
         occurrences.append(Occurrence(
@@ -175,6 +186,15 @@ def read_occurrences(data, now):
     return expand(calendar, *import_window(now))
 
 
+def _fetch_detail(error):
+    """The technical detail of a failed download: the HTTP status if the server answered,
+    else the kind of failure (e.g. ConnectTimeout)."""
+    response = getattr(error, "response", None)
+    if response is not None:
+        return f"HTTP {response.status_code}"
+    return type(error).__name__
+
+
 def fetch_calendar(url):
     """Download a calendar with a timeout and the size limit; raises ValidationError."""
     if url.lower().startswith("webcal://"):
@@ -190,10 +210,11 @@ def fetch_calendar(url):
                 if size > MAX_BYTES:
                     raise _invalid("ical_too_large", limit_mb=MAX_BYTES // (1024 * 1024))
                 if _time.monotonic() - started > FETCH_SECONDS:
-                    raise _invalid("ical_fetch_failed", url=url, reason="too slow")
+                    raise _refused("ical_fetch_failed", "too_slow", url=url)
                 chunks.append(chunk)
     except requests.RequestException as error:
-        raise _invalid("ical_fetch_failed", url=url, reason=type(error).__name__) from None
+        raise _refused("ical_fetch_failed", "unreachable", _fetch_detail(error),
+                       url=url) from None
     return b"".join(chunks)
 
 

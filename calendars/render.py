@@ -35,6 +35,7 @@ from icalendar import Calendar, Event, Timezone, vDDDTypes, vInt, vText
 
 from bookings.models import BookingStatus
 from core.time import BERLIN, UTC
+from privacy.services import shown_name
 
 PRODID = "-//IHK Mittleres Ruhrgebiet//Stadtlabor booking//DE"
 REFRESH = "PT15M"
@@ -182,7 +183,7 @@ def booking_event(row, context):
 
 def _summary(row, unit, context):
     if context.audience == MANAGER:
-        who = row.booker_name or row.purpose or context.booked
+        who = shown_name(row.booker_name) or row.purpose or context.booked
         return f"{unit.name}: {who}"
     return f"{unit.name} – {unit.site_name}"
 
@@ -191,7 +192,7 @@ def _description(row, context):
     lines = []
     if context.audience == MANAGER or getattr(row, "organisation_name", None):
         if row.booker_name:
-            lines.append(_("Booked by: %(name)s", name=row.booker_name))
+            lines.append(_("Booked by: %(name)s", name=shown_name(row.booker_name)))
         if getattr(row, "organisation_name", None):
             lines.append(_("Organisation: %(name)s", name=row.organisation_name))
     if row.purpose:

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from flask_babel import gettext as _
 
 import privacy.messages  # noqa: F401 - registers the message keys raised here
 from accounts.models import ApiToken, Invitation, Membership, MembershipRole, SiteRole, User
@@ -33,6 +34,7 @@ HOOK_ACCOUNT_DELETING = "privacy.account_deleting"
 
 # Keys of audit snapshots that may hold free text about a person.
 PERSONAL_AUDIT_KEYS = frozenset({"purpose", "reason", "status_reason", "email", "display_name"})
+# Stored as the name of an anonymised account (stable); shown through ``shown_name``.
 DELETED_NAME = "deleted user"
 DELETED_MARK = "[deleted]"
 _CHUNK = 500
@@ -45,6 +47,12 @@ class PurgeResult:
     audit_entries: int = 0
     mails: int = 0
     kept_for_accounting: int = 0
+
+
+def shown_name(name):
+    """A person's display name as the reader should see it: an anonymised account's
+    stored ``DELETED_NAME`` in the current language, any other name as it is."""
+    return _("deleted account") if name == DELETED_NAME else name
 
 
 def _chunks(ids):

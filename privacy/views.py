@@ -12,6 +12,8 @@ from privacy import services
 from privacy.forms import DeleteAccountForm
 
 bp = Blueprint("privacy", __name__)
+# Names of people on any page or mail: an anonymised account's in the reader's language.
+bp.add_app_template_global(services.shown_name)
 
 
 @bp.get("/account/data.json")

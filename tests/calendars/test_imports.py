@@ -232,3 +232,82 @@ def test_url_source_synced_by_the_cli(app, runner, setup, calendar_server, monke
     assert len(bookings_of(unit)) == 2  # the previous import stays
     assert db.session.scalars(db.select(CalendarSource)).one().last_error
     assert db.session.scalar(db.select(db.func.count()).select_from(ImportedEvent)) == 2
+
+
+# --- refusals in the reader's language ----------------------------------------------------
+
+def _message(app, error, language):
+    from flask_babel import force_locale
+
+    from core.messages import message_for
+
+    with app.test_request_context(), force_locale(language):
+        return message_for(error)
+
+
+NO_START = ics("UID:s\r\nSUMMARY:Ohne Beginn\r\nDTEND:20270201T100000Z")
+TWO_CALENDARS = ics(ALL_DAY) + ics(ALL_DAY)
+
+
+@pytest.mark.parametrize("data, german, english", [
+    (TWO_CALENDARS, "Dies ist keine gültige iCalendar-Datei (sie enthält nicht genau einen "
+                    "Kalender). Es wurde nichts importiert.",
+     "This is not a valid iCalendar file (it does not contain exactly one calendar). "
+     "Nothing was imported."),
+    (NO_START, "Dies ist keine gültige iCalendar-Datei (ein Termin hat keine Anfangszeit). "
+               "Es wurde nichts importiert.",
+     "This is not a valid iCalendar file (an event has no start time). Nothing was imported."),
+])
+def test_our_own_reasons_for_refusing_a_file_are_translated(app, setup, data, german,
+                                                              english):
+    unit, manager = setup
+    with pytest.raises(ValidationError) as refused:
+        imports.import_upload(manager, unit, name="Bad", now=NOW, data=data)
+    assert refused.value.fields == {"calendar": "ical_invalid"}
+    assert _message(app, refused.value, "de") == german
+    assert _message(app, refused.value, "en") == english
+
+
+def test_a_parser_error_follows_the_translated_sentence_as_a_technical_detail(app, setup):
+    unit, manager = setup
+    with pytest.raises(ValidationError) as refused:
+        imports.import_upload(manager, unit, name="Bad", now=NOW, data=HOSTILE["bad syntax"])
+    assert refused.value.fields == {"calendar": "ical_invalid"}
+    german, english = (_message(app, refused.value, language) for language in ("de", "en"))
+    assert german.startswith("Dies ist keine gültige iCalendar-Datei (die Datei ist nicht "
+                             "lesbar). Es wurde nichts importiert. Technische Angabe: ")
+    assert english.startswith("This is not a valid iCalendar file (the file cannot be read). "
+                              "Nothing was imported. Technical detail: ")
+    # The detail is the parser's own text, the same in both languages.
+    assert german.split("Technische Angabe: ")[1] == english.split("Technical detail: ")[1] != ""
+
+
+def test_the_upload_page_names_the_reason_in_german_and_in_english(client, auth, setup):
+    unit, manager = setup
+    auth.login(manager.email)
+
+    def upload(query=""):
+        response = client.post(f"/calendars/units/{unit.id}/sources{query}", data={
+            "name": "Bad", "file": (io.BytesIO(NO_START), "bad.ics")},
+            content_type="multipart/form-data")
+        assert response.status_code == 422
+        return response.get_data(as_text=True)
+
+    german = upload()
+    assert "ein Termin hat keine Anfangszeit" in german and "DTSTART" not in german
+    assert "an event has no start time" in upload("?lang=en")
+
+
+def test_a_calendar_that_cannot_be_loaded_says_why_in_the_readers_language(
+        app, setup, calendar_server):
+    unit, manager = setup
+    _Served.body, _Served.status = b"", 404
+    with pytest.raises(ValidationError) as refused:
+        imports.add_url_source(manager, unit, name="Stadt", url=calendar_server, now=NOW)
+    assert refused.value.fields == {"calendar": "ical_fetch_failed"}
+    assert _message(app, refused.value, "de") == (
+        f"Der Kalender unter {calendar_server} konnte nicht geladen werden (der Server war "
+        "nicht erreichbar oder hat die Datei nicht herausgegeben). Technische Angabe: HTTP 404")
+    assert _message(app, refused.value, "en") == (
+        f"The calendar at {calendar_server} could not be loaded (the server could not be "
+        "reached or did not hand out the file). Technical detail: HTTP 404")
