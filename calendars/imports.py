@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
 from bookings.writing import expire_lapsed_holds
-from calendars.messages import ICAL_PROBLEMS
+from calendars.messages import ICAL_PROBLEMS, stored_message
 from calendars.models import CalendarSource, ImportedEvent, SourceKind
 from core import audit
 from core.db import is_postgresql, run_in_transaction
@@ -74,8 +74,11 @@ def _invalid(message_key, **params):
 
 def _refused(message_key, problem, detail=None, **params):
     """``_invalid`` with the ``reason`` in our own words (``ICAL_PROBLEMS[problem]``, in
-    the reader's language); a library's own text, if any, follows as a technical detail."""
+    the reader's language); a library's own text, if any, follows as a technical detail.
+    ``problem`` stays among the params so that a stored refusal can be shown again in
+    another language (``calendars.messages.stored_message``)."""
     params["reason"] = ICAL_PROBLEMS[problem]
+    params["problem"] = problem
     if not detail:
         return _invalid(message_key, **params)
     return ValidationError({"calendar": message_key}, message_key=f"{message_key}_detail",
@@ -327,7 +330,7 @@ def replace_import(source, occurrences, *, now, actor=None):
             db.session.add(row)
             result.clashes.append(row)
         source.synced_at = now
-        source.last_error = None
+        source.last_error = source.last_error_message = None
         audit.record("calendar_source.synced", source, actor=actor, site_id=unit.site_id, now=now,
                      after={"added": result.added, "removed": result.removed,
                             "kept": result.kept, "clashes": len(result.clashes)})
@@ -407,15 +410,16 @@ def error_text(error):
 
 def sync_source(source, *, now, actor=None, fetch=fetch_calendar):
     """Fetch a URL source again and replace its import. On failure the error is stored on
-    the source (shown to the manager), its previous import stays, and the error is raised."""
+    the source (its message key and params, shown to the manager in their language), its
+    previous import stays, and the error is raised."""
     try:
         occurrences = read_occurrences(fetch(source.url), now)
     except ValidationError as error:
-        message = error_text(error)[:500]
+        failure = stored_message(error)
 
         def remember():
             db.session.add(source)
-            source.last_error = message
+            source.last_error, source.last_error_message = None, failure
 
         run_in_transaction(remember)
         raise

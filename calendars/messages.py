@@ -1,7 +1,8 @@
 """Messages of the calendars domain."""
 from flask_babel import lazy_gettext as _l
 
-from core.messages import register
+from core.errors import ValidationError
+from core.messages import message_for, register
 
 # Why a calendar was refused, in our own words: the ``reason`` of ``ical_invalid`` and
 # ``ical_fetch_failed``. What a library said may follow as a technical detail (the
@@ -38,3 +39,33 @@ register(
         "ical_no_file": _l("Please choose an .ics file or give a web address."),
     }
 )
+
+
+# --- a refusal kept on a source, shown later in the reader's language ------------------
+
+_STORABLE = (str, int, float, bool)
+
+
+def stored_message(error):
+    """A ValidationError as a source keeps it (JSON): its message key and parameters, in
+    no language. Our own ``reason`` is left out: it travels as its ``problem`` key."""
+    params = {name: value for name, value in error.params.items()
+              if name != "reason" and isinstance(value, _STORABLE)}
+    return {"key": error.message_key, "params": params}
+
+
+def stored_message_text(stored):
+    """A ``stored_message`` in the current language (``message_for`` renders it)."""
+    params = dict(stored.get("params") or {})
+    reason = ICAL_PROBLEMS.get(params.get("problem"))
+    if reason is not None:
+        params["reason"] = reason
+    return message_for(ValidationError(message_key=stored.get("key"), **params))
+
+
+def last_error_text(source):
+    """Why the source's last sync failed, in the reader's language ("" when it did not).
+    Rows of older versions hold the rendered text in ``last_error``: shown as it is."""
+    if source.last_error_message:
+        return stored_message_text(source.last_error_message)
+    return source.last_error or ""

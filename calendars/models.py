@@ -36,7 +36,11 @@ class CalendarSource(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     synced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Why the last sync failed. Older versions stored the text, rendered in German: such
+    # rows are shown as they are. Now {"key": message key, "params": {...}} is stored
+    # (messages.stored_message) and rendered in the reader's language.
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    last_error_message: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
     unit = relationship("Unit")
     events: Mapped[list["ImportedEvent"]] = relationship(

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from accounts import policy
 from accounts.models import Organisation
 from bookings.models import Booking
-from calendars import feed_cache, feeds, imports, messages, tokens  # noqa: F401 (messages registers keys)
+from calendars import feed_cache, feeds, imports, messages, tokens
 from calendars.models import CalendarSource, SourceKind
 from core.errors import NotAllowed, NotFound, ValidationError
 from core.time import utcnow
@@ -19,6 +19,8 @@ from spaces.models import Site
 from spaces.services import site_by_slug, unit_by_id
 
 bp = Blueprint("calendars", __name__)
+
+bp.add_app_template_global(messages.last_error_text)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 

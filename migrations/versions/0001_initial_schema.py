@@ -361,6 +361,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('last_error_message', sa.JSON(), nullable=True),
     sa.CheckConstraint("kind IN ('upload', 'url')", name=op.f('ck_calendar_sources_kind')),
     sa.CheckConstraint("kind = 'upload' OR url IS NOT NULL", name=op.f('ck_calendar_sources_url_given')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_calendar_sources_created_by_id_users'), ondelete='SET NULL'),

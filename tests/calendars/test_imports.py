@@ -230,7 +230,7 @@ def test_url_source_synced_by_the_cli(app, runner, setup, calendar_server, monke
     assert outcome.output.strip().splitlines()[-1] == "0 synced, 1 failed"
     db.session.expire_all()
     assert len(bookings_of(unit)) == 2  # the previous import stays
-    assert db.session.scalars(db.select(CalendarSource)).one().last_error
+    assert db.session.scalars(db.select(CalendarSource)).one().last_error_message
     assert db.session.scalar(db.select(db.func.count()).select_from(ImportedEvent)) == 2
 
 
