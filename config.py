@@ -83,6 +83,9 @@ class Config:
     # Without Redis, trust a per-process data version (one process: development).
     LOCAL_DATA_VERSION = _bool("LOCAL_DATA_VERSION", True)
     BOOKING_HOLD_MINUTES = _int("BOOKING_HOLD_MINUTES", 15)
+    # How long an approved request that needs payment keeps its slot for the booker to pay
+    # (never past the booking's start).
+    APPROVAL_PAYMENT_HOURS = _int("APPROVAL_PAYMENT_HOURS", 48)
     # How long the first in line on a waitlist may take a freed slot before the next gets it.
     WAITLIST_OFFER_MINUTES = _int("WAITLIST_OFFER_MINUTES", 60)
     # Requests not decided within this many working days (Mon-Fri) are flagged overdue.

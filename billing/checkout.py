@@ -1,12 +1,15 @@
 """Paying a held booking through Stripe Checkout, and what a payment's fate does to it.
 
 - ``start_checkout`` creates (once per booking: unique row, idempotency key) the Checkout
-  Session and maps it to the booking in ``payments``.
+  Session and maps it to the booking in ``payments``; while the hold lasts, a session that
+  expired is replaced by a new one (same row, ``payment.checkout_renewed``), after a look
+  at its real state: one that was paid meanwhile is applied instead.
 - ``apply_session`` acts on a session's *current* state (fetched from Stripe, never taken
   from an event alone), so replays and events out of order end in the same place:
   paid -> the booking is confirmed; a payment after the hold lapsed confirms it if the slot
-  is still free and is refunded in full otherwise (the booker is told); expired or failed
-  -> the hold is released.
+  is still free and is refunded in full otherwise (the booker is told); failed -> the hold
+  is released; expired -> the hold is released once it is over (until then the booking
+  stays held and the next "Pay now" renews the session).
 - ``settle_cancellation`` applies the unit's cancellation policy: a fee, the rest refunded.
 Every change writes an audit entry in the same transaction.
 """
@@ -32,8 +35,11 @@ from core.outbox import enqueue_mail
 from extensions import db
 
 log = logging.getLogger(__name__)
-# Stripe accepts expiry times from 30 minutes after the session's creation on.
+# Stripe accepts expiry times from 30 minutes up to 24 hours after the session's creation.
 SESSION_LIFETIME = timedelta(minutes=31)
+SESSION_MAX_LIFETIME = timedelta(hours=24)
+# ``apply_session``'s event type when a session's state was looked up before a renewal.
+RENEWAL_CHECK = "checkout.session.renewal_check"
 
 
 def payment_of(booking_id, *, lock=False):
@@ -48,24 +54,31 @@ def needs_checkout(booking, now):
             and (booking.price or {}).get("settlement") == CHECKOUT)
 
 
-def start_checkout(booking, now):
-    """The open Checkout Session of a held booking (created on first use). Returns the
-    Payment, or None when no payment is due. Raises PaymentProviderError."""
-    existing = payment_of(booking.id)
-    if existing is not None or not needs_checkout(booking, now):
-        return existing
-    amount = booking.price["payable_cents"]
-    session = stripe_gateway.create_checkout_session(
-        booking_id=booking.id, amount_cents=amount,
+def session_expires_at(booking, now):
+    """When a session created ``now`` should expire: with the hold, within Stripe's limits
+    (at least SESSION_LIFETIME, at most SESSION_MAX_LIFETIME from now)."""
+    latest = now + SESSION_MAX_LIFETIME
+    hold_end = booking.hold_expires_at or latest
+    return max(min(hold_end, latest), now + SESSION_LIFETIME)
+
+
+def _create_session(booking, now, attempt):
+    # Per booking and attempt: ids are never reused together with the same creation time.
+    key = f"checkout-booking-{booking.id}-{int(booking.created_at.timestamp())}"
+    return stripe_gateway.create_checkout_session(
+        booking_id=booking.id, amount_cents=booking.price["payable_cents"],
         description=", ".join(line["description"] for line in booking.price["lines"]),
         customer_email=booking.booked_by.email if booking.booked_by else None,
         success_url=absolute_url("bookings.detail", booking_id=booking.id, paid=1),
         cancel_url=absolute_url("bookings.detail", booking_id=booking.id),
-        expires_at=now + SESSION_LIFETIME,
-        # Per booking: ids are never reused together with the same creation time.
-        idempotency_key=f"checkout-booking-{booking.id}-{int(booking.created_at.timestamp())}",
+        expires_at=session_expires_at(booking, now), attempt=attempt,
+        idempotency_key=key if attempt == 1 else f"{key}-attempt-{attempt}",
     )
-    booking_id = booking.id
+
+
+def _first_session(booking, now):
+    session = _create_session(booking, now, attempt=1)
+    booking_id, amount = booking.id, booking.price["payable_cents"]
 
     def work():
         payment = Payment(booking_id=booking_id, checkout_session_id=session.id,
@@ -83,6 +96,60 @@ def start_checkout(booking, now):
     except IntegrityError:
         # A concurrent request stored the same session (same idempotency key) first.
         return payment_of(booking_id)
+
+
+def _session_usable(session, now):
+    return session.get("status") == "open" and session.get("expires_at", 0) > now.timestamp()
+
+
+def _attempt_of(session):
+    return int((session.get("metadata") or {}).get("checkout_attempt") or 1)
+
+
+def _renew(booking, old, now):
+    """Replace the booking's expired session ``old`` by a new one (the Payment row is
+    updated in place: one row per booking)."""
+    attempt = _attempt_of(old) + 1
+    session = _create_session(booking, now, attempt)
+    booking_id, site_id = booking.id, booking.unit.site_id
+
+    def work():
+        payment = payment_of(booking_id, lock=True)
+        if payment.checkout_session_id != old.id:
+            return payment  # renewed (or settled) meanwhile by a concurrent request
+        before = {"checkout_session_id": old.id, "status": str(payment.status)}
+        payment.checkout_session_id = session.id
+        payment.checkout_url = session.url
+        payment.status = PaymentStatus.OPEN
+        payment.updated_at = now
+        db.session.flush()
+        record("payment.checkout_renewed", payment, site_id=site_id, now=now, before=before,
+               after={"booking_id": booking_id, "checkout_session_id": session.id,
+                      "status": "open", "attempt": attempt})
+        return payment
+
+    return run_in_transaction(work)
+
+
+def start_checkout(booking, now):
+    """The usable Checkout Session of a held booking: created on first use, renewed while
+    the hold lasts when the last one expired (after a look at its real state: a session
+    that was completed meanwhile is applied instead). Returns the Payment, or None when no
+    payment is due. Raises PaymentProviderError."""
+    payment = payment_of(booking.id)
+    if not needs_checkout(booking, now):
+        return payment
+    if payment is None:
+        return _first_session(booking, now)
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+        return payment
+    session = stripe_gateway.retrieve_checkout_session(payment.checkout_session_id)
+    if _session_usable(session, now):
+        return payment
+    if session.get("status") == "complete":
+        run_in_transaction(lambda: apply_session(session, RENEWAL_CHECK, now))
+        return payment_of(booking.id)
+    return _renew(booking, session, now)
 
 
 def checkout_url(booking, now):
@@ -189,6 +256,17 @@ def _release(payment, booking, status, now):
     return "released"
 
 
+def _session_expired(payment, booking, now):
+    """An expired session ends the booking only with its hold: within the hold the booking
+    stays held and the next "Pay now" renews the session (``start_checkout``)."""
+    if booking.status == BookingStatus.HELD and booking.blocks_at(now):
+        if payment.status == PaymentStatus.OPEN:
+            payment.status = PaymentStatus.EXPIRED
+            payment.updated_at = now
+        return "session_expired_hold_kept"
+    return _release(payment, booking, PaymentStatus.EXPIRED, now)
+
+
 def apply_session(session, event_type, now):
     """Bring the booking of a Checkout Session in line with the session's current state,
     inside the caller's transaction. Returns a short outcome for the log."""
@@ -211,7 +289,7 @@ def apply_session(session, event_type, now):
                before={"status": before}, after={"status": "paid", "event": event_type})
         return _settle_paid(payment, booking, now)
     if session.get("status") == "expired":
-        return _release(payment, booking, PaymentStatus.EXPIRED, now)
+        return _session_expired(payment, booking, now)
     if event_type == "checkout.session.async_payment_failed":
         return _release(payment, booking, PaymentStatus.FAILED, now)
     if session.get("status") == "complete" and payment.status == PaymentStatus.OPEN:

@@ -39,8 +39,10 @@ def _call(action, *args, **kwargs):
 
 
 def create_checkout_session(*, booking_id, amount_cents, description, customer_email,
-                            success_url, cancel_url, expires_at, idempotency_key):
-    """A Checkout Session for one booking: card or SEPA direct debit, EUR, in cents."""
+                            success_url, cancel_url, expires_at, idempotency_key, attempt=1):
+    """A Checkout Session for one booking: card or SEPA direct debit, EUR, in cents.
+    ``attempt`` counts the sessions of the booking (a renewal replaces an expired one); it
+    is kept in the session's metadata (``checkout_attempt``)."""
     params = {
         "mode": "payment",
         "payment_method_types": ["card", "sepa_debit"],
@@ -49,7 +51,7 @@ def create_checkout_session(*, booking_id, amount_cents, description, customer_e
             "price_data": {"currency": "eur", "unit_amount": amount_cents,
                            "product_data": {"name": description}},
         }],
-        "metadata": {"booking_id": str(booking_id)},
+        "metadata": {"booking_id": str(booking_id), "checkout_attempt": str(attempt)},
         "payment_intent_data": {"metadata": {"booking_id": str(booking_id)}},
         "client_reference_id": str(booking_id),
         "success_url": success_url,

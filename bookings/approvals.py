@@ -19,9 +19,8 @@ from bookings.availability import closed_days, opening_interval
 from bookings.manager_mails import mail_booker
 from bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
 from bookings.notifications import CANCEL, REQUEST
-from bookings.writing import lock_booking, snapshot
+from bookings.writing import change_status, lock_booking
 from core import hooks
-from core.audit import record
 from core.db import run_in_transaction
 from core.errors import DomainError, InvalidTransition, NotAllowed, ValidationError
 from core.messages import register
@@ -40,6 +39,27 @@ APPROVE, REJECT = "approve", "reject"
 REASON_MAX = 500
 
 
+def approval_hold_end(booking, now):
+    """Until when an approved request that needs payment keeps its slot: for
+    APPROVAL_PAYMENT_HOURS, but not past the booking's start; for BOOKING_HOLD_MINUTES (as
+    any booking awaiting payment) when the start is nearer than that."""
+    config = current_app.config
+    window_end = min(now + timedelta(hours=config["APPROVAL_PAYMENT_HOURS"]), booking.starts_at)
+    return max(window_end, now + timedelta(minutes=config["BOOKING_HOLD_MINUTES"]))
+
+
+def _decision(booking, decision, now, reason):
+    """(status, audit action, extra audit content, other column changes) of a decision."""
+    if decision == REJECT:
+        return (BookingStatus.REJECTED, "booking.rejected", {"reason": reason},
+                {"status_reason": reason})
+    if hooks.ask("payment_required", booking, default=False):
+        hold_end = approval_hold_end(booking, now)
+        return (BookingStatus.HELD, "booking.approved",
+                {"hold_expires_at": hold_end.isoformat()}, {"hold_expires_at": hold_end})
+    return BookingStatus.CONFIRMED, "booking.approved", {}, {}
+
+
 def _decide_locked(actor, booking_id, decision, now, reason):
     """Decide one request inside the caller's transaction (rules as approve/reject)."""
     booking = lock_booking(booking_id)
@@ -48,30 +68,9 @@ def _decide_locked(actor, booking_id, decision, now, reason):
     # Re-checked under the lock: a decision committed meanwhile is seen here.
     if booking.status != BookingStatus.REQUESTED:
         raise InvalidTransition("already_decided", status=booking.status)
-    before = snapshot(booking)
-    if decision == APPROVE:
-        if hooks.ask("payment_required", booking, default=False):
-            booking.status = BookingStatus.HELD.value
-            booking.hold_expires_at = now + timedelta(
-                minutes=current_app.config["BOOKING_HOLD_MINUTES"])
-        else:
-            booking.status = BookingStatus.CONFIRMED.value
-    else:
-        booking.status = BookingStatus.REJECTED.value
-        booking.status_reason = reason
-    booking.decided_by_id = actor.id
-    booking.decided_at = now
-    booking.sequence += 1
-    booking.updated_at = now
-    db.session.flush()
-    after = snapshot(booking)
-    if booking.hold_expires_at is not None:
-        after["hold_expires_at"] = booking.hold_expires_at.isoformat()
-    if decision == REJECT:
-        after["reason"] = reason
-    action = "booking.approved" if decision == APPROVE else "booking.rejected"
-    record(action, booking, actor=actor, site_id=booking.unit.site_id, before=before,
-           after=after, now=now)
+    status, action, audit_extra, changes = _decision(booking, decision, now, reason)
+    change_status(booking, status, now=now, action=action, actor=actor,
+                  audit_extra=audit_extra, decided_by_id=actor.id, decided_at=now, **changes)
     if decision == REJECT:
         mail_booker(booking, "booking_rejected", "booking_rejected", now=now, method=CANCEL,
                     reason=reason)
@@ -80,8 +79,9 @@ def _decide_locked(actor, booking_id, decision, now, reason):
         # event) and whatever else listens follow from the signal.
         signals.booking_confirmed.send(booking, actor=actor, now=now)
     else:
-        mail_booker(booking, "booking_approved", "booking_approved", now=now, method=REQUEST,
-                    checkout_url=hooks.ask("checkout_url", booking, default=None))
+        # The booking's page, not a Checkout link: the booker may pay any time within the
+        # hold, and the page's "Pay now" obtains a valid Checkout Session when pressed.
+        mail_booker(booking, "booking_approved", "booking_approved", now=now, method=REQUEST)
     return booking
 
 
@@ -93,10 +93,11 @@ def _clean_reason(reason, decision):
 
 
 def approve_booking(actor, booking, *, now):
-    """Approve a requested booking: it becomes ``held`` (expiring after
-    BOOKING_HOLD_MINUTES) when the ``payment_required`` hook says payment is due, and the
-    booker is mailed to pay; else ``confirmed``, and ``signals.booking_confirmed`` is sent
-    (the confirmation mail follows from it). Writes ``booking.approved`` to the audit log.
+    """Approve a requested booking: it becomes ``held`` (see ``approval_hold_end``: for
+    APPROVAL_PAYMENT_HOURS, at most until its start) when the ``payment_required`` hook says
+    payment is due, and the booker is mailed a link to the booking's page to pay; else
+    ``confirmed``, and ``signals.booking_confirmed`` is sent (the confirmation mail follows
+    from it). Writes ``booking.approved`` to the audit log.
 
     Raises NotAllowed (not a manager of the booking's site nor a chamber admin),
     InvalidTransition ``already_decided`` (not ``requested`` any more), NotFound.

@@ -168,8 +168,11 @@ def test_sepa_debit_under_way_keeps_the_slot(client, make, desk, stripe_server):
     assert db.session.scalar(sa.select(Payment)).status == "failed"
 
 
-def test_an_expired_session_releases_the_hold(client, make, desk, stripe_server):
-    booking_id, session_id = held_booking(make.user(), desk)
+def test_an_expired_session_releases_the_hold_once_the_hold_is_over(client, make, desk,
+                                                                      stripe_server):
+    booking_id, session_id = held_booking(make.user(), desk,
+                                          now=utcnow() - timedelta(hours=1))
+    assert fresh(Booking, booking_id).hold_expires_at < utcnow()
     stripe_server.expire(session_id)
     assert deliver(client, stripe_server, "checkout.session.expired", session_id) \
         .get_json()["outcome"] == "released"

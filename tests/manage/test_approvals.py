@@ -43,13 +43,40 @@ def test_approval_holds_the_slot_for_payment_when_payment_is_due(
     restore_hooks.register("payment_required", lambda booking: True)
     booking = approve_booking(witten_manager, request_at_witten, now=NOW)
     assert booking.status == "held"
-    minutes = app.config["BOOKING_HOLD_MINUTES"]
-    assert fresh(booking.id).hold_expires_at == NOW + timedelta(minutes=minutes)
+    # The request starts two weeks later: the booker has the whole payment window.
+    hold_end = NOW + timedelta(hours=app.config["APPROVAL_PAYMENT_HOURS"])
+    assert hold_end < request_at_witten.starts_at
+    stored = fresh(booking.id)
+    assert stored.hold_expires_at == hold_end
+    assert (stored.decided_by_id, stored.decided_at, stored.sequence) == (
+        witten_manager.id, NOW, 1)
+    [entry] = audit_entries("booking.approved")
+    assert entry.before["status"] == "requested" and entry.after["status"] == "held"
+    assert entry.after["hold_expires_at"] == hold_end.isoformat()
     [mail] = outbox("booking_approved")
     assert mail.recipient == "rita@example.org"
     assert "please pay" in mail.subject
     assert "Saal" in mail.body_text
+    # The booking's page (where "Pay now" always gets a valid Checkout), no Stripe link.
+    assert f"/bookings/{booking.id}\n" in mail.body_text
+    assert "stripe" not in mail.body_text.lower()
     assert outbox("booking_confirmed") == []
+
+
+@pytest.mark.parametrize("starts_in, held_for", [
+    (timedelta(hours=5), timedelta(hours=5)),           # the hold ends at the start
+    (timedelta(minutes=10), None),                      # too near: BOOKING_HOLD_MINUTES
+])
+def test_approval_shortly_before_the_start_holds_no_longer_than_to_the_start(
+        make, witten_manager, event_space, requester, restore_hooks, app, starts_in,
+        held_for):
+    restore_hooks.register("payment_required", lambda booking: True)
+    request = make.booking(event_space, user=requester, status="requested",
+                           starts_at=NOW + starts_in, ends_at=NOW + starts_in + timedelta(hours=2),
+                           created_at=NOW - timedelta(days=1))
+    approve_booking(witten_manager, request, now=NOW)
+    held_for = held_for or timedelta(minutes=app.config["BOOKING_HOLD_MINUTES"])
+    assert fresh(request.id).hold_expires_at == NOW + held_for
 
 
 def test_rejection_needs_a_reason_and_writes_nothing_without_one(
