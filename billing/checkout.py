@@ -3,7 +3,8 @@
 - ``start_checkout`` creates (once per booking: unique row, idempotency key) the Checkout
   Session and maps it to the booking in ``payments``; while the hold lasts, a session that
   expired is replaced by a new one (same row, ``payment.checkout_renewed``), after a look
-  at its real state: one that was paid meanwhile is applied instead.
+  at its real state: one that was paid meanwhile is applied instead. Until its stored
+  expiry a session is handed out without asking Stripe (no request per page view).
 - ``apply_session`` acts on a session's *current* state (fetched from Stripe, never taken
   from an event alone), so replays and events out of order end in the same place:
   paid -> the booking is confirmed; a payment after the hold lapsed confirms it if the slot
@@ -14,7 +15,7 @@
 Every change writes an audit entry in the same transaction.
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,6 +30,7 @@ from bookings.availability import blocking_ranges
 from bookings.models import BookingStatus
 from bookings.writing import change_status, expire_lapsed_holds, lock_booking
 from core.audit import record
+from core.time import UTC
 from core.urls import absolute_url
 from core.db import is_postgresql, run_in_transaction, savepoint
 from core.outbox import enqueue_mail
@@ -83,6 +85,7 @@ def _first_session(booking, now):
     def work():
         payment = Payment(booking_id=booking_id, checkout_session_id=session.id,
                           checkout_url=session.url, status=PaymentStatus.OPEN,
+                          session_expires_at=_expiry_of(session),
                           amount_cents=amount, currency="eur", created_at=now, updated_at=now)
         db.session.add(payment)
         db.session.flush()
@@ -96,6 +99,18 @@ def _first_session(booking, now):
     except IntegrityError:
         # A concurrent request stored the same session (same idempotency key) first.
         return payment_of(booking_id)
+
+
+def _expiry_of(session):
+    expires_at = session.get("expires_at")
+    return datetime.fromtimestamp(expires_at, UTC) if expires_at else None
+
+
+def _known_usable(payment, now):
+    """An open session whose expiry (stored at its creation) is still ahead: handed out as
+    it is, without a request to Stripe on every page view."""
+    return (payment.status == PaymentStatus.OPEN and payment.session_expires_at is not None
+            and payment.session_expires_at > now)
 
 
 def _session_usable(session, now):
@@ -120,6 +135,7 @@ def _renew(booking, old, now):
         before = {"checkout_session_id": old.id, "status": str(payment.status)}
         payment.checkout_session_id = session.id
         payment.checkout_url = session.url
+        payment.session_expires_at = _expiry_of(session)
         payment.status = PaymentStatus.OPEN
         payment.updated_at = now
         db.session.flush()
@@ -141,7 +157,8 @@ def start_checkout(booking, now):
         return payment
     if payment is None:
         return _first_session(booking, now)
-    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.EXPIRED) or _known_usable(
+            payment, now):
         return payment
     session = stripe_gateway.retrieve_checkout_session(payment.checkout_session_id)
     if _session_usable(session, now):

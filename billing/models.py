@@ -209,6 +209,9 @@ class Payment(db.Model):
     amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(sa.String(3), default="eur", server_default="eur")
     refunded_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the current Checkout Session expires (as Stripe reported it on creation): until
+    # then it is handed out without asking Stripe; empty for rows of earlier versions.
+    session_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -536,6 +536,7 @@ def upgrade():
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), server_default='eur', nullable=False),
     sa.Column('refunded_cents', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('session_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('open', 'processing', 'paid', 'expired', 'failed', 'refunded')", name=op.f('ck_payments_status')),

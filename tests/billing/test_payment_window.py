@@ -124,8 +124,17 @@ def test_an_expired_session_inside_the_window_is_renewed(app, make, room, manage
     assert entry.before["checkout_session_id"] == first_id
     assert entry.after["checkout_session_id"] == payment.checkout_session_id
 
-    # A session Stripe marked expired is renewed too, a usable one is handed out again.
+    # While the stored expiry is ahead, the session is handed out without asking Stripe.
+    reads = len(stripe_server.requests_to("GET", f"{SESSIONS}/{payment.checkout_session_id}"))
+    assert checkout_url(fresh(Booking, booking.id), later + timedelta(minutes=5)) == url
+    assert len(stripe_server.requests_to(
+        "GET", f"{SESSIONS}/{payment.checkout_session_id}")) == reads
+
+    # A session Stripe expired early (its webhook came) is renewed too; the new one is
+    # handed out again.
     stripe_server.expire(payment.checkout_session_id)
+    payment.status = "expired"  # what the expiry webhook records inside the hold
+    db.session.commit()
     third = checkout_url(fresh(Booking, booking.id), later)
     assert third not in (url, first_url) and third == the_payment().checkout_url
     assert checkout_url(fresh(Booking, booking.id), later) == third
@@ -139,8 +148,9 @@ def test_a_session_paid_meanwhile_is_applied_not_renewed(make, room, manager, st
     now = utcnow()
     booking = approved(make.user(email="payer@example.org"), room, manager, now=now)
     session_id = start_checkout(booking, now).checkout_session_id
-    stripe_server.complete(session_id)  # paid; the webhook has not arrived yet
-    assert checkout_url(fresh(Booking, booking.id), now + timedelta(minutes=5)) is None
+    stripe_server.complete(session_id)  # paid; the webhook never arrived
+    # Past the session's stored expiry its real state is looked up before any renewal.
+    assert checkout_url(fresh(Booking, booking.id), now + timedelta(hours=25)) is None
     assert fresh(Booking, booking.id).status == "confirmed"
     payment = the_payment()
     assert (payment.status, payment.checkout_session_id) == ("paid", session_id)
