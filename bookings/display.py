@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from babel.dates import format_skeleton
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import gettext as _
 
 from core.time import to_local
@@ -86,7 +86,11 @@ def status_text(booking, now):
             return _("Expired (not paid in time)")
         if expires_at is None:
             return _("Awaiting payment")
-        return _("Awaiting payment until %(time)s", time=format_time(expires_at, "short"))
+        # A hold after an approval lasts days: name the day unless it is today.
+        same_day = to_local(expires_at).date() == to_local(now).date()
+        until = (format_time(expires_at, "short") if same_day
+                 else format_datetime(expires_at, "short"))
+        return _("Awaiting payment until %(time)s", time=until)
     labels = {
         "confirmed": _("Confirmed"),
         "requested": _("Awaiting approval by the lab"),
