@@ -11,9 +11,14 @@
   is still free and is refunded in full otherwise (the booker is told); failed -> the hold
   is released; expired -> the hold is released once it is over (until then the booking
   stays held and the next "Pay now" renews the session).
+- ``start_series_checkout`` pays the held occurrences of a series at once: one session with
+  a line item per occurrence, shared by their Payment rows (one per booking, each with its
+  own amount, so refunds stay per occurrence); ``apply_session`` acts on every row of a
+  session, so a late occurrence whose slot was taken is refunded its own share.
 - ``settle_cancellation`` applies the unit's cancellation policy: a fee, the rest refunded.
 Every change writes an audit entry in the same transaction.
 """
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -27,7 +32,8 @@ from billing.models import CancellationCharge, Payment, PaymentRefund, PaymentSt
 from billing.quoting import CHECKOUT
 from bookings import signals
 from bookings.availability import blocking_ranges
-from bookings.models import BookingStatus
+from bookings.display import describe_period
+from bookings.models import Booking, BookingStatus
 from bookings.writing import change_status, expire_lapsed_holds, lock_booking
 from core.audit import record
 from core.time import UTC
@@ -78,21 +84,38 @@ def _create_session(booking, now, attempt):
     )
 
 
+def _new_payment(booking_id, session, amount, now, **audit):
+    """A Payment row for the booking's first session (audit ``payment.checkout_started``)."""
+    payment = Payment(booking_id=booking_id, checkout_session_id=session.id,
+                      checkout_url=session.url, status=PaymentStatus.OPEN,
+                      session_expires_at=_expiry_of(session),
+                      amount_cents=amount, currency="eur", created_at=now, updated_at=now)
+    db.session.add(payment)
+    db.session.flush()
+    record("payment.checkout_started", payment, now=now,
+           after={"booking_id": booking_id, "checkout_session_id": session.id,
+                  "amount_cents": amount, **audit})
+    return payment
+
+
+def _attach_session(payment, session, now):
+    """Point ``payment`` (in place) at a new open ``session``; returns the state before."""
+    before = {"checkout_session_id": payment.checkout_session_id, "status": str(payment.status)}
+    payment.checkout_session_id = session.id
+    payment.checkout_url = session.url
+    payment.session_expires_at = _expiry_of(session)
+    payment.status = PaymentStatus.OPEN
+    payment.updated_at = now
+    db.session.flush()
+    return before
+
+
 def _first_session(booking, now):
     session = _create_session(booking, now, attempt=1)
     booking_id, amount = booking.id, booking.price["payable_cents"]
 
     def work():
-        payment = Payment(booking_id=booking_id, checkout_session_id=session.id,
-                          checkout_url=session.url, status=PaymentStatus.OPEN,
-                          session_expires_at=_expiry_of(session),
-                          amount_cents=amount, currency="eur", created_at=now, updated_at=now)
-        db.session.add(payment)
-        db.session.flush()
-        record("payment.checkout_started", payment, now=now,
-               after={"booking_id": booking_id, "checkout_session_id": session.id,
-                      "amount_cents": amount})
-        return payment
+        return _new_payment(booking_id, session, amount, now)
 
     try:
         return run_in_transaction(work)
@@ -132,13 +155,7 @@ def _renew(booking, old, now):
         payment = payment_of(booking_id, lock=True)
         if payment.checkout_session_id != old.id:
             return payment  # renewed (or settled) meanwhile by a concurrent request
-        before = {"checkout_session_id": old.id, "status": str(payment.status)}
-        payment.checkout_session_id = session.id
-        payment.checkout_url = session.url
-        payment.session_expires_at = _expiry_of(session)
-        payment.status = PaymentStatus.OPEN
-        payment.updated_at = now
-        db.session.flush()
+        before = _attach_session(payment, session, now)
         record("payment.checkout_renewed", payment, site_id=site_id, now=now, before=before,
                after={"booking_id": booking_id, "checkout_session_id": session.id,
                       "status": "open", "attempt": attempt})
@@ -181,6 +198,125 @@ def checkout_url(booking, now):
     if payment is None or payment.status != PaymentStatus.OPEN:
         return None
     return payment.checkout_url
+
+
+# --- a series paid at once -----------------------------------------------------------------
+
+def _series_payable(bookings, now):
+    """(due, usable) among the occurrences that need checkout and whose payment is not
+    under way: ``due`` lack a usable session ((booking, payment or None) pairs), ``usable``
+    have one (their own or a shared one; known from its stored expiry)."""
+    due, usable = [], []
+    for booking in bookings:
+        if not needs_checkout(booking, now):
+            continue
+        payment = payment_of(booking.id)
+        if payment is None:
+            due.append((booking, None))
+        elif _known_usable(payment, now):
+            usable.append(payment)
+        elif payment.status in (PaymentStatus.OPEN, PaymentStatus.EXPIRED):
+            due.append((booking, payment))
+    return due, usable
+
+
+def _earlier_sessions(due, now):
+    """The real state of the due occurrences' earlier sessions (one request per session);
+    a completed one is applied (paid meanwhile, or a debit under way)."""
+    sessions = {}
+    for _booking, payment in due:
+        if payment is not None and payment.checkout_session_id not in sessions:
+            sessions[payment.checkout_session_id] = stripe_gateway.retrieve_checkout_session(
+                payment.checkout_session_id)
+    for session in sessions.values():
+        if session.get("status") == "complete":
+            run_in_transaction(lambda session=session: apply_session(session, RENEWAL_CHECK,
+                                                                     now))
+    return sessions
+
+
+def _line_description(booking):
+    unit = booking.unit
+    return f"{unit.name}: {describe_period(booking.starts_at, booking.ends_at, unit.granularity)}"
+
+
+def _create_series_session(series, due, attempt, now):
+    bookings = [booking for booking, _payment in due]
+    ids = [booking.id for booking in bookings]
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+    return stripe_gateway.create_series_checkout_session(
+        series_id=series.id, booking_ids=ids,
+        lines=[(_line_description(booking), booking.price["payable_cents"])
+               for booking in bookings],
+        customer_email=bookings[0].booked_by.email if bookings[0].booked_by else None,
+        success_url=absolute_url("bookings.series", series_id=series.id, paid=1),
+        cancel_url=absolute_url("bookings.series", series_id=series.id),
+        expires_at=min(session_expires_at(booking, now) for booking in bookings),
+        attempt=attempt,
+        idempotency_key=f"checkout-series-{series.id}-{digest}-attempt-{attempt}")
+
+
+def _store_series_session(series_id, due, session, attempt, now):
+    """Point the due occurrences' rows at the shared ``session``: new rows
+    (``payment.checkout_started``) or, for an earlier session, in place
+    (``payment.checkout_renewed``). A row changed meanwhile is left alone."""
+    plan = [(booking.id, booking.unit.site_id, booking.price["payable_cents"],
+             payment.checkout_session_id if payment else None) for booking, payment in due]
+
+    def work():
+        stored = []
+        for booking_id, site_id, amount, old_session_id in plan:
+            payment = payment_of(booking_id, lock=True)
+            if payment is None:
+                stored.append(_new_payment(booking_id, session, amount, now,
+                                           series_id=series_id))
+            elif payment.checkout_session_id == old_session_id:
+                before = _attach_session(payment, session, now)
+                payment.amount_cents = amount
+                record("payment.checkout_renewed", payment, site_id=site_id, now=now,
+                       before=before,
+                       after={"booking_id": booking_id, "checkout_session_id": session.id,
+                              "status": "open", "attempt": attempt, "amount_cents": amount,
+                              "series_id": series_id})
+                stored.append(payment)
+        return stored
+
+    try:
+        return run_in_transaction(work)
+    except IntegrityError:
+        # A concurrent "Pay now" stored the same session (same idempotency key) first.
+        return [payment_of(booking_id) for booking_id, *_rest in plan]
+
+
+def start_series_checkout(series, now):
+    """The Payment rows of the session that pays the series' held occurrences at once:
+    the occurrences without a usable session get one new shared session (one line item
+    each; an earlier expired session of theirs is looked at first and applied if it was
+    completed). Without such occurrences, the rows of an existing usable session; an empty
+    list when nothing is due. Raises PaymentProviderError."""
+    bookings = sorted(series.bookings, key=lambda booking: (booking.starts_at, booking.id))
+    due, usable = _series_payable(bookings, now)
+    sessions = {}
+    if due:
+        sessions = _earlier_sessions(due, now)
+        still_open = {key for key, session in sessions.items() if _session_usable(session, now)}
+        due, usable = _series_payable(bookings, now)  # completed sessions were applied
+        due = [(booking, payment) for booking, payment in due
+               if payment is None or payment.checkout_session_id not in still_open]
+    if not due:
+        return [payment for payment in usable
+                if payment.checkout_session_id == usable[0].checkout_session_id]
+    attempt = 1 + max((_attempt_of(sessions.get(payment.checkout_session_id, {}))
+                       for _booking, payment in due if payment is not None), default=0)
+    session = _create_series_session(series, due, attempt, now)
+    return _store_series_session(series.id, due, session, attempt, now)
+
+
+def series_payment_due(series, now):
+    """The occurrences of the series that "Pay now" pays (without asking Stripe)."""
+    due, usable = _series_payable(series.bookings, now)
+    return sorted([booking for booking, _payment in due] + [payment.booking for payment in usable],
+                  key=lambda booking: (booking.starts_at, booking.id))
 
 
 # --- the state of a session -----------------------------------------------------------------
@@ -229,7 +365,7 @@ def refund(payment, booking, amount_cents, reason, now):
     result = stripe_gateway.create_refund(
         payment_intent=payment.payment_intent, amount_cents=amount_cents,
         booking_id=booking.id, reason=reason,
-        idempotency_key=f"refund-payment-{payment.id}-{reason}")
+        idempotency_key=f"refund-payment-{payment.id}-{reason}")  # a row per booking
     row = PaymentRefund(payment_id=payment.id, stripe_refund_id=result.id,
                         amount_cents=amount_cents, reason=reason, created_at=now)
     db.session.add(row)
@@ -285,13 +421,25 @@ def _session_expired(payment, booking, now):
 
 
 def apply_session(session, event_type, now):
-    """Bring the booking of a Checkout Session in line with the session's current state,
-    inside the caller's transaction. Returns a short outcome for the log."""
-    payment = db.session.scalar(
-        sa.select(Payment).where(Payment.checkout_session_id == session.id)
-        .with_for_update().execution_options(populate_existing=True))
-    if payment is None:
+    """Bring the bookings of a Checkout Session (one, or the occurrences of a series paid
+    at once) in line with the session's current state, inside the caller's transaction.
+    Returns a short outcome for the log (per outcome the number of rows when they differ)."""
+    payments = db.session.scalars(
+        sa.select(Payment).join(Payment.booking)
+        .where(Payment.checkout_session_id == session.id)
+        .order_by(Booking.starts_at, Booking.id)
+        .with_for_update().execution_options(populate_existing=True)).all()
+    if not payments:
         return "unknown_session"
+    outcomes = [_apply_to_payment(session, payment, event_type, now) for payment in payments]
+    distinct = list(dict.fromkeys(outcomes))
+    if len(distinct) == 1:
+        return distinct[0]
+    return ",".join(f"{outcome}:{outcomes.count(outcome)}" for outcome in distinct)[:64]
+
+
+def _apply_to_payment(session, payment, event_type, now):
+    """``apply_session`` for one booking's row of the session."""
     booking = lock_booking(payment.booking_id)
     intent = session.get("payment_intent")
     if isinstance(intent, str) and not payment.payment_intent:

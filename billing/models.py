@@ -195,16 +195,18 @@ class PaymentStatus(enum.StrEnum):
 
 
 class Payment(db.Model):
-    """The reference between a booking and its Stripe Checkout Session / PaymentIntent."""
+    """The reference between a booking and its Stripe Checkout Session / PaymentIntent: one
+    row per booking, each with its own amount. The occurrences of a series paid at once
+    share one session (and so one PaymentIntent); refunds stay per row."""
 
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(
         sa.ForeignKey("bookings.id", ondelete="CASCADE"), unique=True)
-    checkout_session_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    checkout_session_id: Mapped[str] = mapped_column(sa.String(255), index=True)
     checkout_url: Mapped[str] = mapped_column(sa.String(2000))
-    payment_intent: Mapped[Optional[str]] = mapped_column(sa.String(255), unique=True)
+    payment_intent: Mapped[Optional[str]] = mapped_column(sa.String(255), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=PaymentStatus.OPEN)
     amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(sa.String(3), default="eur", server_default="eur")

@@ -100,3 +100,4 @@ def register_hooks():
     hooks.register("booking_released", booking_released)
     hooks.register("bookings_released", bookings_released)
     hooks.register("checkout_url", checkout_url)
+    hooks.register("series_payment_due", checkout.series_payment_due)

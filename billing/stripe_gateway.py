@@ -38,11 +38,10 @@ def _call(action, *args, **kwargs):
         raise PaymentProviderError() from error
 
 
-def create_checkout_session(*, booking_id, amount_cents, description, customer_email,
-                            success_url, cancel_url, expires_at, idempotency_key, attempt=1):
-    """A Checkout Session for one booking: card or SEPA direct debit, EUR, in cents.
-    ``attempt`` counts the sessions of the booking (a renewal replaces an expired one); it
-    is kept in the session's metadata (``checkout_attempt``)."""
+def _session_params(*, lines, metadata, reference, customer_email, success_url, cancel_url,
+                    expires_at):
+    """Checkout Session parameters: card or SEPA direct debit, EUR, in cents; one line item
+    per (description, amount_cents) of ``lines``."""
     params = {
         "mode": "payment",
         "payment_method_types": ["card", "sepa_debit"],
@@ -50,18 +49,51 @@ def create_checkout_session(*, booking_id, amount_cents, description, customer_e
             "quantity": 1,
             "price_data": {"currency": "eur", "unit_amount": amount_cents,
                            "product_data": {"name": description}},
-        }],
-        "metadata": {"booking_id": str(booking_id), "checkout_attempt": str(attempt)},
-        "payment_intent_data": {"metadata": {"booking_id": str(booking_id)}},
-        "client_reference_id": str(booking_id),
+        } for description, amount_cents in lines],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": {key: value for key, value in metadata.items()
+                                             if key != "checkout_attempt"}},
+        "client_reference_id": reference,
         "success_url": success_url,
         "cancel_url": cancel_url,
         "expires_at": int(expires_at.timestamp()),
     }
     if customer_email:
         params["customer_email"] = customer_email
+    return params
+
+
+def _create_session(params, idempotency_key):
     return _call(client().checkout.sessions.create, params=params,
                  options={"idempotency_key": idempotency_key})
+
+
+def create_checkout_session(*, booking_id, amount_cents, description, customer_email,
+                            success_url, cancel_url, expires_at, idempotency_key, attempt=1):
+    """A Checkout Session for one booking.
+    ``attempt`` counts the sessions of the booking (a renewal replaces an expired one); it
+    is kept in the session's metadata (``checkout_attempt``)."""
+    params = _session_params(
+        lines=[(description, amount_cents)], reference=str(booking_id),
+        metadata={"booking_id": str(booking_id), "checkout_attempt": str(attempt)},
+        customer_email=customer_email, success_url=success_url, cancel_url=cancel_url,
+        expires_at=expires_at)
+    return _create_session(params, idempotency_key)
+
+
+def create_series_checkout_session(*, series_id, lines, booking_ids, customer_email,
+                                   success_url, cancel_url, expires_at, idempotency_key,
+                                   attempt=1):
+    """One Checkout Session for several bookings of a series: a line item per booking
+    (``lines``: (description, amount_cents) in the order of ``booking_ids``)."""
+    params = _session_params(
+        lines=lines, reference=f"series-{series_id}",
+        metadata={"series_id": str(series_id),
+                  "booking_ids": ",".join(str(each) for each in booking_ids)[:500],
+                  "checkout_attempt": str(attempt)},
+        customer_email=customer_email, success_url=success_url, cancel_url=cancel_url,
+        expires_at=expires_at)
+    return _create_session(params, idempotency_key)
 
 
 def retrieve_checkout_session(session_id):

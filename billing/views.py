@@ -226,3 +226,24 @@ def pay(booking_id):
         flash(_("No payment is due for this booking right now."), "info")
         return redirect(url_for("bookings.detail", booking_id=booking.id))
     return redirect(url, code=303)
+
+
+@bp.get("/series/<int:series_id>/pay")
+@login_required
+def pay_series(series_id):
+    """One Checkout Session for all held occurrences of a series that need payment."""
+    from bookings.views import _viewable_series
+
+    series = _viewable_series(series_id)
+    target = url_for("bookings.series", series_id=series.id)
+    try:
+        payments = checkout.start_series_checkout(series, utcnow())
+    except stripe_gateway.PaymentProviderError:
+        flash(_("Payment could not be started: the payment service cannot be reached right "
+                "now. Your dates stay reserved for the time shown; please press \"Pay now\" "
+                "again in a moment."), "error")
+        return redirect(target)
+    if not payments:
+        flash(_("No payment is due for this series right now."), "info")
+        return redirect(target)
+    return redirect(payments[0].checkout_url, code=303)

@@ -4,6 +4,7 @@ The signature is checked with the official SDK (400 when it is bad). Each event 
 processed at most once: its row in ``processed_stripe_events`` is written in the same
 transaction as the change, and its primary key turns a concurrent replay into a no-op.
 The session's current state is fetched from Stripe, so events may arrive in any order.
+A session may pay several bookings (a series paid at once): the event acts on all of them.
 Events we do not handle are answered 200 (Stripe would retry anything else).
 """
 import logging
@@ -56,11 +57,16 @@ def process_event(event, now):
             return "ignored"
         outcome = checkout.apply_session(session, event.type, now)
         marker.outcome = outcome
-        payment = db.session.scalar(
-            sa.select(Payment).where(Payment.checkout_session_id == session.id))
-        if payment is not None:
-            record("stripe.event", payment, now=now, site_id=payment.booking.unit.site_id,
-                   after={"event_id": event.id, "type": event.type, "outcome": outcome})
+        payments = db.session.scalars(
+            sa.select(Payment).where(Payment.checkout_session_id == session.id)
+            .order_by(Payment.id)).all()
+        if payments:
+            # One entry per event, on the first row; a shared (series) session names all.
+            after = {"event_id": event.id, "type": event.type, "outcome": outcome}
+            if len(payments) > 1:
+                after["booking_ids"] = [payment.booking_id for payment in payments]
+            record("stripe.event", payments[0], now=now,
+                   site_id=payments[0].booking.unit.site_id, after=after)
         return outcome
 
     try:

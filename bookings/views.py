@@ -355,10 +355,13 @@ def series(series_id):
     series = _viewable_series(series_id)
     now = utcnow()
     occurrences = list(series.bookings)
+    payment_due = hooks.ask("series_payment_due", series, now, default=[])
     return render_template(
         "bookings/series.html", series=series, occurrences=occurrences, unit=series_unit(series),
         now=now, cancel_form=CancelForm(), may_cancel=_may_cancel,
         any_cancellable=any(_may_cancel(b, now) for b in occurrences),
+        payment_due=payment_due,
+        payment_due_cents=sum(b.price["payable_cents"] for b in payment_due),
     )
 
 

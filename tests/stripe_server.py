@@ -1,8 +1,9 @@
 """A small Stripe-compatible HTTP server for tests (127.0.0.1, a free port, threads).
 
-It implements only what the app uses: creating and retrieving Checkout Sessions and
-creating refunds, with Stripe's JSON objects, error shape and idempotency keys (the same
-key answers the same object again). Every request is recorded (method, path, form params,
+It implements only what the app uses: creating and retrieving Checkout Sessions (and
+listing a session's line items), and creating refunds (several partial ones per
+PaymentIntent, together at most its amount), with Stripe's JSON objects, error shape and
+idempotency keys (the same key answers the same object again). Every request is recorded (method, path, form params,
 Idempotency-Key) so tests can assert what the app sent. Tests move a session on
 (``complete``, ``expire``) as a customer would, and ``signed_event`` builds a webhook
 payload signed exactly as Stripe signs it: ``t=<timestamp>,v1=<HMAC-SHA256 of "t.payload">``.
@@ -36,10 +37,32 @@ def sign(payload, secret, timestamp=None):
     return f"t={timestamp},v1={digest}"
 
 
+def _line_items(params, session_id):
+    """Stripe's ``item`` objects for the form-encoded ``line_items[i][...]`` params."""
+    items = []
+    for index in itertools.count():
+        prefix = f"line_items[{index}]"
+        if f"{prefix}[price_data][unit_amount]" not in params:
+            return items
+        unit_amount = int(params[f"{prefix}[price_data][unit_amount]"])
+        quantity = int(params.get(f"{prefix}[quantity]", 1))
+        items.append({
+            "id": f"li_{session_id[3:]}_{index}", "object": "item",
+            "description": params.get(f"{prefix}[price_data][product_data][name]"),
+            "quantity": quantity, "currency": params.get(f"{prefix}[price_data][currency]"),
+            "amount_subtotal": unit_amount * quantity, "amount_total": unit_amount * quantity,
+            "price": {"object": "price", "unit_amount": unit_amount,
+                      "currency": params.get(f"{prefix}[price_data][currency]")},
+        })
+
+
 @dataclass
 class StripeState:
     sessions: dict = field(default_factory=dict)
     refunds: dict = field(default_factory=dict)
+    line_items: dict = field(default_factory=dict)
+    # PaymentIntent id -> its amount (set when a session completes).
+    intents: dict = field(default_factory=dict)
     idempotent: dict = field(default_factory=dict)
     requests: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,6 +100,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's naming
         self._read()
         path = self.path.split("?", 1)[0]
+        if path.startswith("/v1/checkout/sessions/") and path.endswith("/line_items"):
+            items = self.state.line_items.get(path.split("/")[-2])
+            if items is None:
+                return self._error(404, "No such checkout.session")
+            return self._answer(200, {"object": "list", "data": items, "has_more": False,
+                                      "url": path})
         if path.startswith("/v1/checkout/sessions/"):
             session = self.state.sessions.get(path.rsplit("/", 1)[1])
             if session is None:
@@ -107,7 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _new_session(self, params):
         number = next(self.state.numbers)
         session_id = f"cs_test_{number:08d}"
-        amount = int(params.get("line_items[0][price_data][unit_amount]", 0))
+        items = _line_items(params, session_id)
+        amount = sum(item["amount_total"] for item in items)
         metadata = {name[len("metadata["):-1]: value for name, value in params.items()
                     if name.startswith("metadata[")}
         session = {
@@ -126,14 +156,31 @@ class _Handler(BaseHTTPRequestHandler):
             "url": f"https://checkout.stripe.test/c/pay/{session_id}",
         }
         self.state.sessions[session_id] = session
+        self.state.line_items[session_id] = items
         return 200, session
 
     def _new_refund(self, params):
         if not params.get("payment_intent"):
             return 400, {"error": {"type": "invalid_request_error",
                                    "message": "payment_intent is required"}}
+        intent = params["payment_intent"]
+        if intent not in self.state.intents:
+            return 400, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                   "message": f"No such payment_intent: '{intent}'"}}
+        refunded = sum(refund["amount"] for refund in self.state.refunds.values()
+                       if refund["payment_intent"] == intent)
+        remaining = self.state.intents[intent] - refunded
+        amount = int(params.get("amount", remaining))
+        if remaining <= 0:
+            return 400, {"error": {"type": "invalid_request_error",
+                                   "code": "charge_already_refunded",
+                                   "message": f"Charge for {intent} has already been refunded."}}
+        if amount > remaining:
+            return 400, {"error": {"type": "invalid_request_error", "code": "amount_too_large",
+                                   "message": f"Refund amount ({amount}) is greater than "
+                                              f"unrefunded amount on charge ({remaining})"}}
         refund_id = f"re_test_{next(self.state.numbers):08d}"
-        refund = {"id": refund_id, "object": "refund", "amount": int(params.get("amount", 0)),
+        refund = {"id": refund_id, "object": "refund", "amount": amount,
                   "currency": "eur", "payment_intent": params["payment_intent"],
                   "status": "succeeded", "created": int(time.time()),
                   "metadata": {name[len("metadata["):-1]: value
@@ -178,6 +225,9 @@ class StripeServer:
     def session(self, session_id):
         return self.state.sessions[session_id]
 
+    def line_items(self, session_id):
+        return list(self.state.line_items[session_id])
+
     # --- what a customer does on the Checkout page ---
     def complete(self, session_id, *, paid=True):
         """Card (paid at once) or SEPA debit (``paid=False``: complete, still unpaid)."""
@@ -186,6 +236,7 @@ class StripeServer:
             session["status"] = "complete"
             session["payment_status"] = "paid" if paid else "unpaid"
             session["payment_intent"] = session["payment_intent"] or f"pi_{session_id[3:]}"
+            self.state.intents[session["payment_intent"]] = session["amount_total"]
         return session
 
     def debit_cleared(self, session_id):

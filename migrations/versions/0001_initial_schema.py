@@ -544,10 +544,12 @@ def upgrade():
     sa.CheckConstraint('refunded_cents >= 0 AND refunded_cents <= amount_cents', name=op.f('ck_payments_refunded')),
     sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_payments_booking_id_bookings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
-    sa.UniqueConstraint('booking_id', name=op.f('uq_payments_booking_id')),
-    sa.UniqueConstraint('checkout_session_id', name=op.f('uq_payments_checkout_session_id')),
-    sa.UniqueConstraint('payment_intent', name=op.f('uq_payments_payment_intent'))
+    sa.UniqueConstraint('booking_id', name=op.f('uq_payments_booking_id'))
     )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_checkout_session_id'), ['checkout_session_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_payment_intent'), ['payment_intent'], unique=False)
+
     op.create_table('subsidy_grants',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('programme_id', sa.Integer(), nullable=False),
@@ -728,6 +730,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_subsidy_grants_organisation_id'))
 
     op.drop_table('subsidy_grants')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_payment_intent'))
+        batch_op.drop_index(batch_op.f('ix_payments_checkout_session_id'))
+
     op.drop_table('payments')
     op.drop_table('cancellation_charges')
     op.drop_table('unit_price_rates')

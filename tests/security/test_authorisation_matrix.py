@@ -151,6 +151,7 @@ EXPECTED = {
     "GET /ical/manage/<slug>/<token>.ics": BOGUS_CAPABILITY,
     # billing and invoices
     "GET /billing/bookings/<int:booking_id>/pay": BOOKING_VIEWERS,
+    "GET /billing/series/<int:series_id>/pay": SERIES_VIEWERS,
     "GET /billing/funding": CHAMBER_ADMIN,
     "GET /billing/accounts": CHAMBER_ADMIN,
     "POST /billing/accounts/<int:organisation_id>": CHAMBER_ADMIN,
