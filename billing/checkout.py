@@ -207,10 +207,11 @@ def _series_payable(bookings, now):
     under way: ``due`` lack a usable session ((booking, payment or None) pairs), ``usable``
     have one (their own or a shared one; known from its stored expiry)."""
     due, usable = [], []
+    bookings = [booking for booking in bookings if needs_checkout(booking, now)]
+    payments = {payment.booking_id: payment for payment in db.session.scalars(
+        sa.select(Payment).where(Payment.booking_id.in_([booking.id for booking in bookings])))}
     for booking in bookings:
-        if not needs_checkout(booking, now):
-            continue
-        payment = payment_of(booking.id)
+        payment = payments.get(booking.id)
         if payment is None:
             due.append((booking, None))
         elif _known_usable(payment, now):
