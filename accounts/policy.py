@@ -74,6 +74,14 @@ def can_view_booking(user, booking):
     return org_id is not None and can_manage_organisation(user, org_id)
 
 
+def can_view_series(user, series):
+    """The series' booker, or whoever may see one of its occurrences."""
+    if not _authenticated(user):
+        return False
+    return series.booked_by_id == user.id or any(
+        can_view_booking(user, booking) for booking in series.bookings)
+
+
 def can_cancel_booking(user, booking, now):
     """The booker (or their organisation's admin) until the start; managers always."""
     if can_manage_site(user, booking.unit.site_id):

@@ -13,6 +13,7 @@ from billing import on_account as billing_accounts
 from billing import checkout, deminimis, funding, stripe_gateway
 from billing.messages import NOTICES
 from billing.models import FundingKind, FundingProgramme
+from bookings.services import get_booking, get_series
 from core.errors import DomainError, ValidationError
 from core.time import local_date, utcnow
 from core.web import flash_error, local_datetime
@@ -205,8 +206,6 @@ def deminimis_certificate(organisation_id):
 @bp.get("/bookings/<int:booking_id>/pay")
 @login_required
 def pay(booking_id):
-    from bookings.services import get_booking
-
     booking = get_booking(booking_id)
     if not policy.can_view_booking(current_user, booking):
         abort(403)
@@ -232,9 +231,9 @@ def pay(booking_id):
 @login_required
 def pay_series(series_id):
     """One Checkout Session for all held occurrences of a series that need payment."""
-    from bookings.views import _viewable_series
-
-    series = _viewable_series(series_id)
+    series = get_series(series_id)
+    if not policy.can_view_series(current_user, series):
+        abort(403)
     target = url_for("bookings.series", series_id=series.id)
     try:
         payments = checkout.start_series_checkout(series, utcnow())

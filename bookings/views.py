@@ -11,7 +11,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts.policy import can_book, can_cancel_booking, can_check_in, can_view_booking
+from accounts.policy import (can_book, can_cancel_booking, can_check_in, can_view_booking,
+                             can_view_series)
 from accounts.views import safe_next_url
 from bookings import checkin, display, services
 from bookings.forms import WEEKDAY_CODES, BookingForm, CancelForm, SearchForm
@@ -341,10 +342,7 @@ def _may_cancel(booking, now):
 
 def _viewable_series(series_id):
     series = services.get_series(series_id)
-    allowed = series.booked_by_id == current_user.id or any(
-        can_view_booking(current_user, booking) for booking in series.bookings
-    )
-    if not allowed:
+    if not can_view_series(current_user, series):
         abort(403)
     return series
 
